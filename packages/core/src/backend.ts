@@ -1,0 +1,138 @@
+/**
+ * Backend selection: the fastest tfjs backend present, in this order:
+ *   node-gpu (@tensorflow/tfjs-node-gpu, CUDA) → node (@tensorflow/tfjs-node) → wasm (+ Mnemo's
+ *   kernels and threads) → cpu (pure JS, ~100x slower for CNNs).
+ * The native packages are optionalDependencies: where they could not install (no libtensorflow
+ * download) they are simply absent and skipped without a word. Requesting a backend explicitly
+ * (config `backend:` or MNEMO_BACKEND, the env var winning) fails loudly if it is unavailable.
+ */
+import * as tf from "@tensorflow/tfjs";
+import { BackendError } from "./errors.js";
+
+export const BACKEND_CHOICES = ["auto", "node-gpu", "node", "wasm", "cpu"] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export type ConcreteBackend = Exclude<BackendChoice, "auto">;
+
+export interface BackendInfo {
+  /** Which Mnemo backend runs. */
+  name: ConcreteBackend;
+  /** tfjs's own backend name ("tensorflow", "wasm", "cpu"). */
+  tfBackend: string;
+  /** Compute threads (wasm: worker threads; native: as configured by TF; cpu: 1). */
+  threads: number;
+  simd?: boolean;
+  /** Backends tried before this one, and why each was skipped. */
+  skipped: { name: ConcreteBackend; reason: string }[];
+  /** Human-readable one-liner recorded with every run, e.g. "wasm (2 threads, simd)". */
+  description: string;
+}
+
+export interface SelectBackendOptions {
+  /** From the config; MNEMO_BACKEND overrides it. */
+  backend?: BackendChoice;
+  /** Wasm threads: a number or "auto" (= all cores, at most 2 here). */
+  threads?: number | "auto";
+  /** Environment (defaults to process.env); injectable for tests. */
+  env?: Record<string, string | undefined>;
+}
+
+interface KernelsModule {
+  prepareWasm(options?: { threads?: number | "auto" }): Promise<{ threads: number; simd: boolean }>;
+}
+
+let active: BackendInfo | undefined;
+
+/** The backend chosen by the last `selectBackend` call, if any. */
+export function activeBackend(): BackendInfo | undefined {
+  return active;
+}
+
+export function parseBackendChoice(value: string, source: string): BackendChoice {
+  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new BackendError(`${source}: unknown backend "${value}"; expected one of ${BACKEND_CHOICES.join(", ")}`);
+}
+
+function isModuleMissing(err: unknown, pkg: string): boolean {
+  const e = err as { code?: string; message?: string };
+  return (
+    (e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND") && typeof e.message === "string" && e.message.includes(pkg)
+  );
+}
+
+async function tryNative(pkg: string): Promise<string | null> {
+  try {
+    await import(pkg);
+    return null;
+  } catch (err) {
+    if (isModuleMissing(err, pkg)) return `${pkg} is not installed`;
+    return `${pkg} is installed but failed to load: ${(err as Error).message.split("\n")[0]}`;
+  }
+}
+
+async function useTf(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new BackendError(`tfjs could not initialise the "${name}" backend`);
+  await tf.ready();
+}
+
+/**
+ * Picks and initialises the backend. Call once, before any tensor is created.
+ * Throws BackendError when an explicitly requested backend is not available.
+ */
+export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
+  const env = options.env ?? process.env;
+  const fromEnv = env.MNEMO_BACKEND;
+  const choice: BackendChoice = fromEnv ? parseBackendChoice(fromEnv, "MNEMO_BACKEND") : (options.backend ?? "auto");
+  const order: ConcreteBackend[] = choice === "auto" ? ["node-gpu", "node", "wasm", "cpu"] : [choice];
+  const skipped: BackendInfo["skipped"] = [];
+  tf.enableProdMode();
+
+  for (const name of order) {
+    let reason: string | null = null;
+    try {
+      if (name === "node-gpu" || name === "node") {
+        const pkg = name === "node-gpu" ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node";
+        reason = await tryNative(pkg);
+        if (reason === null) {
+          await useTf("tensorflow");
+          return finish({ name, tfBackend: "tensorflow", threads: 0, skipped });
+        }
+      } else if (name === "wasm") {
+        await import("@tensorflow/tfjs-backend-wasm");
+        const kernels = (await import("@mnemo/kernels")) as Partial<KernelsModule>;
+        let threads = 1;
+        let simd: boolean | undefined;
+        if (typeof kernels.prepareWasm === "function") {
+          const prepared = await kernels.prepareWasm({ threads: options.threads ?? "auto" });
+          threads = prepared.threads;
+          simd = prepared.simd;
+        }
+        await useTf("wasm");
+        return finish({ name, tfBackend: "wasm", threads, simd, skipped });
+      } else {
+        await useTf("cpu");
+        return finish({ name, tfBackend: "cpu", threads: 1, skipped });
+      }
+    } catch (err) {
+      reason = (err as Error).message.split("\n")[0] ?? String(err);
+    }
+    if (choice !== "auto") {
+      throw new BackendError(
+        `backend "${name}" was requested (${fromEnv ? "MNEMO_BACKEND" : "config backend:"}) but is not available: ${reason}. ` +
+          (name.startsWith("node")
+            ? "Install it with `npm install @tensorflow/tfjs-" + name + "` on a machine that can download libtensorflow, or use backend: auto."
+            : "Use backend: auto to fall back automatically."),
+      );
+    }
+    skipped.push({ name, reason: reason ?? "unavailable" });
+  }
+  throw new BackendError(`no tfjs backend could be initialised: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}`);
+}
+
+function finish(info: Omit<BackendInfo, "description">): BackendInfo {
+  const parts: string[] = [];
+  if (info.name === "wasm") parts.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}`, info.simd ? "simd" : "no simd");
+  const description = parts.length ? `${info.name} (${parts.join(", ")})` : info.name;
+  active = { ...info, description };
+  return active;
+}

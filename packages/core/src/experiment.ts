@@ -1,0 +1,224 @@
+/**
+ * The one interface every Mnemo component plugs into.
+ *
+ * An Experiment is a task stream, a learner (backbone + plugins), an evaluation protocol, a
+ * tracker and a seed. The runner trains task by task and, after each task, evaluates on the
+ * test set of EVERY task (also future ones, for FWT), filling the full accuracy matrix.
+ *
+ * Lifecycle of a learner training one task (Avalanche's strategy/plugin model, on functional
+ * parameters):
+ *
+ *   onTaskStart → for each batch: onBatch (may add replayed samples) → loss + lossTerms
+ *   (distillation, logit replay) → optimizer step → onStepEnd (buffer insert, EMA / slow weights)
+ *   → onTaskEnd (class means, herding) … evaluation: beforeEval (swap in slow weights) →
+ *   predict (plugins may replace the scores, e.g. nearest prototype) → afterEval.
+ *
+ * Meta-learning learners implement `Learner.learnTask` with their own episodic inner/outer loop
+ * on cloned ParamTrees; they use the same plugins and evaluation. See docs/architecture.md.
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendInfo } from "./backend.js";
+import { imagesToTensor, range } from "./images.js";
+import type { AccuracyMatrix } from "./metrics.js";
+import type { Backbone } from "./model.js";
+import type { ParamTree } from "./param-tree.js";
+import type { SeededRng } from "./rng.js";
+import type { ImageSet, Task, TaskStream } from "./stream.js";
+import type { Tracker } from "./tracker.js";
+
+/** A training batch. `x` is normalised float NHWC, `y` int32 labels. */
+export interface Batch {
+  x: tf.Tensor;
+  y: tf.Tensor1D;
+  /** Extra per-sample fields carried by replayed samples (e.g. stored logits for DER++). */
+  extras?: Record<string, tf.Tensor>;
+  /** Which rows came from the current task's stream (the rest are replayed). */
+  streamCount: number;
+}
+
+/** The live model a learner trains: plugins read (and some swap) it. */
+export interface ModelHandle {
+  backbone: Backbone;
+  params: ParamTree;
+  state: ParamTree;
+  /** Number of classes the head currently covers. */
+  numClasses: number;
+}
+
+export interface ExperimentContext {
+  rng: SeededRng;
+  tracker: Tracker;
+  backend?: BackendInfo;
+  stream: TaskStream;
+  /** Progress and messages go here (stderr by default), never to stdout. */
+  log: (message: string) => void;
+  /** Run directory for checkpoints and artifacts, when the run has one. */
+  runDir?: string;
+  /** Global optimizer step counter, for metric logging. */
+  step: number;
+}
+
+export interface TaskEvent {
+  task: Task;
+  model: ModelHandle;
+  context: ExperimentContext;
+}
+
+export interface BatchEvent extends TaskEvent {
+  batch: Batch;
+  epoch: number;
+  iteration: number;
+}
+
+export interface LossEvent extends BatchEvent {
+  /** Forward pass outputs on `batch.x` with the trainable parameters being differentiated. */
+  logits: tf.Tensor2D;
+  features: tf.Tensor2D;
+  /** The parameters being differentiated (use these, not `model.params`, inside the loss). */
+  params: ParamTree;
+}
+
+export interface PredictEvent {
+  model: ModelHandle;
+  x: tf.Tensor;
+  features: tf.Tensor2D;
+  logits: tf.Tensor2D;
+}
+
+export type PluginState = Record<string, unknown>;
+
+export interface Plugin {
+  readonly name: string;
+  onTaskStart?(event: TaskEvent): void | Promise<void>;
+  /** Return a new batch to train on (e.g. stream + replay); the old one is disposed by the learner. */
+  onBatch?(event: BatchEvent): Batch | void;
+  /** Extra loss terms (called inside the gradient tape; return a scalar or nothing). */
+  lossTerms?(event: LossEvent): tf.Scalar | void;
+  /** After the optimizer step: buffer inserts, slow-weight updates. */
+  onStepEnd?(event: BatchEvent): void;
+  onTaskEnd?(event: TaskEvent): void | Promise<void>;
+  /** Before evaluation (e.g. swap in slow weights); `afterEval` must undo it. */
+  beforeEval?(model: ModelHandle): void;
+  afterEval?(model: ModelHandle): void;
+  /** Replace the class scores (e.g. nearest-prototype scores). Must return a new [n, classes] tensor. */
+  scores?(event: PredictEvent): tf.Tensor2D | void;
+  state?(): PluginState | Promise<PluginState>;
+  loadState?(state: PluginState): void | Promise<void>;
+}
+
+export interface PredictOptions {
+  /** Task-incremental evaluation: restrict predictions to these classes. */
+  classes?: readonly number[];
+}
+
+export interface Learner {
+  readonly name: string;
+  readonly plugins: readonly Plugin[];
+  /** Train on one task of the stream. */
+  learnTask(task: Task, context: ExperimentContext): Promise<void>;
+  /** Predicted labels (int32 [n]) for a normalised float batch. */
+  predict(x: tf.Tensor, options?: PredictOptions): tf.Tensor1D;
+  beforeEvaluation?(): void;
+  afterEvaluation?(): void;
+  /** Everything needed to resume (params, BN state, optimizer, plugins); see @mnemo/models checkpoints. */
+  saveState?(): Promise<Record<string, unknown>>;
+  loadState?(state: Record<string, unknown>): Promise<void>;
+  /** Releases all tensors. */
+  dispose(): void;
+}
+
+export type EvaluationScenario = "class-incremental" | "task-incremental";
+
+export interface EvaluationProtocol {
+  /** class-incremental: argmax over all classes of the head; task-incremental: within the task's classes. */
+  scenario: EvaluationScenario;
+  batchSize: number;
+  /** Also evaluate tasks not yet trained (needed for FWT; costs evaluation time). */
+  evaluateFutureTasks: boolean;
+}
+
+export interface Experiment {
+  name: string;
+  stream: TaskStream;
+  learner: Learner;
+  evaluation: EvaluationProtocol;
+  tracker: Tracker;
+  seed: number;
+}
+
+export interface ExperimentResult {
+  /** R[i][j] in percent; null where not evaluated. */
+  matrix: AccuracyMatrix;
+  taskClasses: number[][];
+  testSizes: number[];
+  /** Wall time of training (not evaluation) per task, seconds. */
+  trainSeconds: number[];
+  evalSeconds: number[];
+}
+
+export interface RunHooks {
+  /** Called after each task's evaluation row (log, checkpoint, print). */
+  onTaskEvaluated?(taskIndex: number, row: (number | null)[], result: ExperimentResult): void | Promise<void>;
+  /** Resume: skip tasks before this index (the learner's state must already be loaded). */
+  startTask?: number;
+  /** Resume: rows already computed. */
+  previous?: ExperimentResult;
+}
+
+/** Accuracy (percent) of the learner on one image set. */
+export async function evaluateSet(
+  learner: Learner,
+  set: ImageSet,
+  stream: TaskStream,
+  protocol: EvaluationProtocol,
+  classes?: readonly number[],
+): Promise<number> {
+  let correct = 0;
+  for (let start = 0; start < set.count; start += protocol.batchSize) {
+    const end = Math.min(set.count, start + protocol.batchSize);
+    const idx = range(start, end);
+    const pred = tf.tidy(() => {
+      const x = imagesToTensor(set, idx, stream.normalization);
+      return learner.predict(x, protocol.scenario === "task-incremental" ? { classes } : {});
+    });
+    const p = await pred.data();
+    pred.dispose();
+    for (let k = 0; k < p.length; k++) if (p[k] === set.labels[start + k]) correct++;
+  }
+  return set.count === 0 ? Number.NaN : (100 * correct) / set.count;
+}
+
+/** Trains through the stream and returns the full accuracy matrix. */
+export async function runExperiment(experiment: Experiment, context: ExperimentContext, hooks: RunHooks = {}): Promise<ExperimentResult> {
+  const { stream, learner, evaluation } = experiment;
+  const T = stream.numTasks;
+  const testSets: ImageSet[] = [];
+  for (let j = 0; j < T; j++) testSets.push(await stream.testSet(j));
+  const result: ExperimentResult = hooks.previous ?? {
+    matrix: Array.from({ length: T }, () => new Array<number | null>(T).fill(null)),
+    taskClasses: stream.taskClasses.map((c) => [...c]),
+    testSizes: testSets.map((s) => s.count),
+    trainSeconds: [],
+    evalSeconds: [],
+  };
+  for (let i = hooks.startTask ?? 0; i < T; i++) {
+    const task = await stream.task(i);
+    const t0 = performance.now();
+    await learner.learnTask(task, context);
+    const t1 = performance.now();
+    learner.beforeEvaluation?.();
+    const row = result.matrix[i] as (number | null)[];
+    try {
+      for (let j = 0; j < T; j++) {
+        if (j > i && !evaluation.evaluateFutureTasks) continue;
+        row[j] = await evaluateSet(learner, testSets[j] as ImageSet, stream, evaluation, stream.taskClasses[j]);
+      }
+    } finally {
+      learner.afterEvaluation?.();
+    }
+    result.trainSeconds[i] = (t1 - t0) / 1000;
+    result.evalSeconds[i] = (performance.now() - t1) / 1000;
+    await hooks.onTaskEvaluated?.(i, row, result);
+  }
+  return result;
+}

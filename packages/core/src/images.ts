@@ -1,0 +1,44 @@
+/** uint8 NHWC images → normalised float tensors, one batch at a time (memory stays flat). */
+import * as tf from "@tensorflow/tfjs";
+import type { ImageSet } from "./stream.js";
+
+export interface Normalization {
+  mean: readonly number[];
+  std: readonly number[];
+}
+
+/** Copies the selected images into one float32 [n, h, w, c] tensor scaled to [0, 1], then normalises. */
+export function imagesToTensor(set: ImageSet, indices: ArrayLike<number>, normalization?: Normalization): tf.Tensor4D {
+  const [h, w, c] = set.shape;
+  const size = h * w * c;
+  const n = indices.length;
+  const out = new Float32Array(n * size);
+  const scale = 1 / 255;
+  for (let k = 0; k < n; k++) {
+    const src = (indices[k] as number) * size;
+    const dst = k * size;
+    for (let p = 0; p < size; p++) out[dst + p] = (set.images[src + p] as number) * scale;
+  }
+  if (normalization) {
+    const { mean, std } = normalization;
+    for (let p = 0; p < out.length; p++) {
+      const ch = p % c;
+      out[p] = ((out[p] as number) - (mean[ch] as number)) / (std[ch] as number);
+    }
+  }
+  return tf.tensor4d(out, [n, h, w, c]);
+}
+
+/** Labels of the selected samples as an int32 tensor. */
+export function labelsToTensor(set: ImageSet, indices: ArrayLike<number>): tf.Tensor1D {
+  const out = new Int32Array(indices.length);
+  for (let k = 0; k < indices.length; k++) out[k] = set.labels[indices[k] as number] as number;
+  return tf.tensor1d(out, "int32");
+}
+
+/** [start, end) as an index array. */
+export function range(start: number, end: number): Int32Array {
+  const r = new Int32Array(Math.max(0, end - start));
+  for (let i = 0; i < r.length; i++) r[i] = start + i;
+  return r;
+}

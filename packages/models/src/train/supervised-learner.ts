@@ -1,0 +1,228 @@
+/**
+ * The standard gradient learner: a backbone trained with cross-entropy on each task, with
+ * plugins hooking into every stage. With no plugins it is plain fine-tuning, the lower bound
+ * every continual-learning method is compared with.
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  type Backbone,
+  type Batch,
+  type ExperimentContext,
+  type Learner,
+  type ModelHandle,
+  type ParamTree,
+  type Plugin,
+  type PredictOptions,
+  type SeededRng,
+  type Task,
+  disposeTree,
+  imagesToTensor,
+  labelsToTensor,
+  ProgressBar,
+  treeKeys,
+} from "@mnemo/core";
+import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizers.js";
+import { learningRate, type ScheduleConfig, type WarmupConfig } from "./schedules.js";
+
+export interface TrainingConfig {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  warmup?: WarmupConfig;
+  /** Cap on optimizer steps per task (quick runs); undefined = full epochs. */
+  maxStepsPerTask?: number;
+}
+
+export interface SupervisedLearnerOptions {
+  backbone: Backbone;
+  training: TrainingConfig;
+  rng: SeededRng;
+  plugins?: Plugin[];
+  /**
+   * "expanding": the head covers the classes seen so far (class-incremental);
+   * "fixed": the head covers all of the stream's classes from the start.
+   */
+  head: "expanding" | "fixed";
+  /** Total classes of the stream (for a fixed head). */
+  numClasses: number;
+  /** Train-time augmentation on normalised float batches. */
+  augment?: (x: tf.Tensor4D) => tf.Tensor4D;
+  /** Suppress progress output. */
+  quiet?: boolean;
+  name?: string;
+}
+
+/** Softmax cross-entropy with integer labels, averaged over the batch. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(labels, logits.shape[1] as number);
+    return tf.losses.softmaxCrossEntropy(oneHot, logits) as tf.Scalar;
+  });
+}
+
+export class SupervisedLearner implements Learner {
+  readonly name: string;
+  readonly plugins: Plugin[];
+  private handle?: ModelHandle;
+  private optimizer?: Optimizer;
+  private readonly options: SupervisedLearnerOptions;
+  private seenClasses = 0;
+  /** Loss of the last step (for logging). */
+  lastLoss = Number.NaN;
+
+  constructor(options: SupervisedLearnerOptions) {
+    this.options = options;
+    this.name = options.name ?? (options.plugins?.length ? options.plugins.map((p) => p.name).join("+") : "finetune");
+    this.plugins = options.plugins ?? [];
+    if (options.head === "fixed") this.ensureModel(options.numClasses);
+  }
+
+  /** The live model; exists once the first task started (or at once with a fixed head). */
+  get model(): ModelHandle {
+    if (!this.handle) throw new Error("the model is created when the first task starts; train a task before predicting");
+    return this.handle;
+  }
+
+  /** Creates the model on first use and grows an expanding head to `numClasses`. */
+  private ensureModel(numClasses: number): void {
+    const { backbone, rng } = this.options;
+    if (!this.handle) {
+      const { params, state } = backbone.init(rng.stream("init"), numClasses);
+      this.handle = { backbone, params, state, numClasses };
+      return;
+    }
+    if (this.options.head === "fixed" || numClasses <= this.handle.numClasses) return;
+    const old = this.handle.params;
+    const grown = backbone.growHead(old, numClasses, rng.stream("init"));
+    for (const k of Object.keys(old)) if (grown[k] !== old[k]) old[k]?.dispose();
+    this.handle.params = grown;
+    this.handle.numClasses = numClasses;
+  }
+
+  async learnTask(task: Task, context: ExperimentContext): Promise<void> {
+    const cfg = this.options.training;
+    const maxClass = Math.max(...task.classes) + 1;
+    this.seenClasses = Math.max(this.seenClasses, maxClass);
+    this.ensureModel(this.seenClasses);
+    this.optimizer?.dispose();
+    this.optimizer = createOptimizer(cfg.optimizer); // fresh per task, as PyCIL and Avalanche do
+    const event = { task, model: this.model, context };
+    for (const p of this.plugins) await p.onTaskStart?.(event);
+
+    const n = task.train.count;
+    const stepsPerEpoch = Math.ceil(n / cfg.batchSize);
+    const totalSteps = Math.min(cfg.epochs * stepsPerEpoch, cfg.maxStepsPerTask ?? Infinity);
+    const bar = new ProgressBar({ label: `task ${task.index + 1}/${context.stream.numTasks}`, total: totalSteps * cfg.batchSize, unit: "img", silent: this.options.quiet });
+    const batching = this.options.rng.stream("batching");
+    const norm = context.stream.normalization;
+    let step = 0;
+    for (let epoch = 0; epoch < cfg.epochs && step < totalSteps; epoch++) {
+      const order = batching.permutation(n);
+      for (let it = 0; it < stepsPerEpoch && step < totalSteps; it++, step++) {
+        const idx = order.slice(it * cfg.batchSize, Math.min(n, (it + 1) * cfg.batchSize));
+        const lr = learningRate(cfg.lr, cfg.schedule, epoch + it / stepsPerEpoch, cfg.epochs, cfg.warmup);
+        let batch: Batch = tf.tidy(() => {
+          let x = imagesToTensor(task.train, idx, norm);
+          if (this.options.augment) x = this.options.augment(x);
+          return { x, y: labelsToTensor(task.train, idx), streamCount: idx.length };
+        });
+        const batchEvent = { ...event, batch, epoch, iteration: it };
+        for (const p of this.plugins) {
+          const replaced = p.onBatch?.({ ...batchEvent, batch });
+          if (replaced && replaced !== batch) {
+            disposeBatch(batch, replaced);
+            batch = replaced;
+          }
+        }
+        const loss = this.trainStep({ ...batchEvent, batch }, lr);
+        context.step++;
+        for (const p of this.plugins) p.onStepEnd?.({ ...batchEvent, batch });
+        disposeBatch(batch);
+        if (step % 20 === 0 || step === totalSteps - 1) {
+          this.lastLoss = loss;
+          context.tracker.logMetrics({ train_loss: loss, lr }, context.step);
+        }
+        bar.tick(idx.length, `loss ${this.lastLoss.toFixed(3)}`);
+      }
+    }
+    bar.finish();
+    context.tracker.logMetrics({ [`task${task.index}_images_per_sec`]: bar.rate() }, context.step);
+    for (const p of this.plugins) await p.onTaskEnd?.(event);
+  }
+
+  /** One optimizer step; returns the loss. */
+  private trainStep(event: Parameters<NonNullable<Plugin["onBatch"]>>[0], lr: number): number {
+    const keys = treeKeys(this.model.params);
+    let newState: ParamTree | undefined;
+    const { value, grads } = tf.valueAndGrads((...tensors: tf.Tensor[]) => {
+      const params: ParamTree = {};
+      keys.forEach((k, i) => (params[k] = tensors[i] as tf.Tensor));
+      const out = this.options.backbone.apply(params, event.batch.x, { training: true, state: this.model.state });
+      if (out.state) newState = keepAll(out.state);
+      let loss = crossEntropy(out.logits, event.batch.y);
+      for (const p of this.plugins) {
+        const extra = p.lossTerms?.({ ...event, logits: out.logits, features: out.features, params });
+        if (extra) loss = tf.add(loss, extra) as tf.Scalar;
+      }
+      return loss;
+    })(keys.map((k) => this.model.params[k] as tf.Tensor));
+    const gradTree: ParamTree = {};
+    keys.forEach((k, i) => (gradTree[k] = grads[i] as tf.Tensor));
+    const updated = (this.optimizer as Optimizer).step(this.model.params, gradTree, lr);
+    for (const k of keys) if (updated[k] !== this.model.params[k]) this.model.params[k]?.dispose();
+    this.model.params = updated;
+    if (newState) {
+      disposeTree(this.model.state);
+      this.model.state = newState;
+    }
+    disposeTree(gradTree);
+    const loss = value.dataSync()[0] as number;
+    value.dispose();
+    return loss;
+  }
+
+  predict(x: tf.Tensor, options: PredictOptions = {}): tf.Tensor1D {
+    return tf.tidy(() => {
+      const out = this.options.backbone.apply(this.model.params, x, { training: false, state: this.model.state });
+      let scores = out.logits;
+      for (const p of this.plugins) {
+        const s = p.scores?.({ model: this.model, x, features: out.features, logits: scores });
+        if (s) scores = s;
+      }
+      if (options.classes && options.classes.length > 0) {
+        const cls = tf.tensor1d(Array.from(options.classes), "int32");
+        const sub = tf.gather(scores, cls, 1);
+        return tf.gather(cls, tf.argMax(sub, 1)) as tf.Tensor1D;
+      }
+      return tf.argMax(scores, 1) as tf.Tensor1D;
+    });
+  }
+
+  beforeEvaluation(): void {
+    for (const p of this.plugins) p.beforeEval?.(this.model);
+  }
+
+  afterEvaluation(): void {
+    for (const p of [...this.plugins].reverse()) p.afterEval?.(this.model);
+  }
+
+  dispose(): void {
+    if (this.handle) {
+      disposeTree(this.handle.params);
+      disposeTree(this.handle.state);
+    }
+    this.optimizer?.dispose();
+  }
+}
+
+function keepAll(tree: ParamTree): ParamTree {
+  for (const t of Object.values(tree)) tf.keep(t);
+  return tree;
+}
+
+function disposeBatch(batch: Batch, keep?: Batch): void {
+  const keepSet = new Set<tf.Tensor>(keep ? [keep.x, keep.y, ...Object.values(keep.extras ?? {})] : []);
+  for (const t of [batch.x, batch.y, ...Object.values(batch.extras ?? {})]) if (!keepSet.has(t)) t.dispose();
+}
