@@ -1,1 +1,5 @@
-export {};
+export { prepareWasm, wasmThreadCount, PINNED_WASM_VERSION } from "./prepare-wasm.js";
+export type { PrepareWasmOptions, PreparedWasm } from "./prepare-wasm.js";
+export { registerWasmKernels, wasmKernelConfigs } from "./register.js";
+export { KernelUnavailableError } from "./wasm-ops.js";
+export { UnsupportedConvError } from "./kernels/conv-geometry.js";

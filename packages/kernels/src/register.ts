@@ -1,0 +1,20 @@
+/** Registers Mnemo's wasm kernels (idempotent), replacing slow stock ones. */
+import * as tf from "@tensorflow/tfjs";
+import { captureStockKernel } from "./wasm-ops.js";
+import { conv2DBackpropFilterConfig } from "./kernels/conv2d-backprop-filter.js";
+import { conv2DBackpropInputConfig } from "./kernels/conv2d-backprop-input.js";
+
+/** Every kernel this package provides for the wasm backend. */
+export const wasmKernelConfigs: readonly tf.KernelConfig[] = [conv2DBackpropFilterConfig, conv2DBackpropInputConfig];
+
+let registered = false;
+
+export function registerWasmKernels(): void {
+  if (registered) return;
+  for (const config of wasmKernelConfigs) {
+    captureStockKernel(config.kernelName);
+    if (tf.getKernel(config.kernelName, "wasm")) tf.unregisterKernel(config.kernelName, "wasm");
+    tf.registerKernel(config);
+  }
+  registered = true;
+}
