@@ -1,0 +1,12 @@
+export type { FieldArray, FieldSpec, FieldType, ReplayBatch, SampleBatchInput, SampleFields, SampleLayout } from "./layout.js";
+export type { RandomSource } from "./rng.js";
+export type { BufferBase, BufferOptions, OnlineBuffer } from "./base.js";
+export type { BufferKind, BufferState } from "./state.js";
+export type { StoreArrays, StoreLayoutState } from "./store.js";
+export { STATE_FORMAT } from "./state.js";
+export { classQuota, classQuotas, policyCapacity, type MemoryPolicy } from "./policy.js";
+export { ReservoirBuffer, type ReservoirOptions, type ReservoirState } from "./reservoir.js";
+export { ClassBalancedBuffer, type ClassBalancedOptions, type ClassBalancedState, type ClassBalancedMeta } from "./class-balanced.js";
+export { GDumbBuffer, type GDumbOptions, type GDumbState, type GDumbMeta } from "./gdumb.js";
+export { herdingSelection, type HerdingOptions, type HerdingRule } from "./herding.js";
+export { HerdingMemory, type HerdingMemoryOptions, type ClassData, type HerdingState, type HerdingMeta } from "./herding-memory.js";
