@@ -1,0 +1,38 @@
+export { MLFLOW_LIMITS, validateKey, validateArtifactPath } from "./limits.js";
+export { chunkBatch, batchSize } from "./chunk.js";
+export { pythonFloatRepr } from "./python-float.js";
+export { DEFAULT_RETRY, backoffDelay, isRetryableStatus, type RetryPolicy } from "./retry.js";
+export { authFromEnv, authorizationHeader, type TrackingAuth } from "./auth.js";
+export {
+  MlflowRestClient,
+  UNAVAILABLE,
+  isTransientTrackingError,
+  artifactProxyPath,
+  type MlflowClientOptions,
+  type MlflowExperiment,
+  type MlflowRun,
+  type MlflowRunInfo,
+  type CreateRunRequest,
+  type SearchRunsRequest,
+} from "./rest-client.js";
+export { RestTracker, type RestTrackerOptions, type RestTrackerStats } from "./rest-tracker.js";
+export { PENDING_FILE, REJECTED_FILE, readOps as readPendingOps, type PendingOp } from "./pending.js";
+export { syncRunDir, type SyncOptions, type SyncResult } from "./sync.js";
+export { MlflowFileStore, DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type FileStoreOptions, type FileRunInfo } from "./file-store.js";
+export { FileTracker, type FileTrackerOptions } from "./file-tracker.js";
+export { createTracker, resolveTrackingTarget, type CreateTrackerOptions, type TrackingTarget } from "./factory.js";
+export { flattenConfig } from "./flatten.js";
+export {
+  readRunDir,
+  accuracyMatrixCsv,
+  accuracyMatrixJson,
+  type RunJson,
+  type AccuracyMatrixJson,
+  type MetricsJson,
+  type ExperimentResult,
+  type RunDirContents,
+} from "./run-dir.js";
+export { logExperimentResult, logRunDir, runTags, type LogResultOptions } from "./experiment-result.js";
+export { accuracyHeatmapSvg, accuracyCurvesSvg, accuracyColor, averageAccuracy, type AccuracyMatrix } from "./svg.js";
+export { renderReport, writeReport } from "./report.js";
+export { RUN_STATUS_CODES, MLFLOW_TAGS, type MetricRecord, type KeyValue, type LogBatch, type MlflowRunStatus, type Clock } from "./types.js";

@@ -1,0 +1,156 @@
+/**
+ * Accuracy plots as self-contained SVG strings (no dependencies, no scripts), so they render the
+ * same in a browser, in MLflow's artifact viewer and inline in the HTML report.
+ */
+export type AccuracyMatrix = readonly (readonly (number | null)[])[];
+
+export function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}
+
+const fmt = (x: number): string => (Math.round(x * 100) / 100).toString();
+
+// Viridis anchor colours (matplotlib), interpolated linearly: perceptually ordered and
+// readable for colour-blind viewers.
+const VIRIDIS: [number, number, number][] = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
+
+/** Colour for an accuracy in percent (clamped to [0, 100]). */
+export function accuracyColor(percent: number): string {
+  const t = Math.min(1, Math.max(0, percent / 100)) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(t));
+  const f = t - i;
+  const c = VIRIDIS[i].map((a, k) => Math.round(a + (VIRIDIS[i + 1][k] - a) * f));
+  return `rgb(${c[0]},${c[1]},${c[2]})`;
+}
+
+export interface HeatmapOptions {
+  id?: string;
+  title?: string;
+  cellSize?: number;
+}
+
+/** Heatmap: row i = trained through task i, column j = evaluated on task j, value in percent. */
+export function accuracyHeatmapSvg(matrix: AccuracyMatrix, options: HeatmapOptions = {}): string {
+  const rows = matrix.length;
+  const cols = Math.max(1, ...matrix.map((r) => r.length));
+  const cell = options.cellSize ?? (Math.max(rows, cols) > 12 ? 28 : 48);
+  const left = 90;
+  const top = 50;
+  const gridW = cols * cell;
+  const gridH = Math.max(1, rows) * cell;
+  const barX = left + gridW + 30;
+  const width = barX + 70;
+  const height = top + gridH + 60;
+  const id = options.id ?? "accuracy-heatmap";
+  const title = options.title ?? "Accuracy (%) after each training step";
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" id="${escapeXml(id)}" class="accuracy-heatmap" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
+  parts.push(`<title>${escapeXml(title)}</title>`);
+  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  parts.push(`<text x="${left + gridW / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
+  const small = cell < 40;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const v = matrix[i][j];
+      const x = left + j * cell;
+      const y = top + i * cell;
+      if (v === null || v === undefined) {
+        parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="#eeeeee" stroke="white"/>`);
+        continue;
+      }
+      parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${accuracyColor(v)}" stroke="white"><title>trained through task ${i}, evaluated on task ${j}: ${fmt(v)}%</title></rect>`);
+      const ink = v > 60 ? "black" : "white";
+      parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" fill="${ink}" font-size="${small ? 8 : 11}">${small ? Math.round(v) : v.toFixed(1)}</text>`);
+    }
+  }
+  for (let j = 0; j < cols; j++) parts.push(`<text x="${left + j * cell + cell / 2}" y="${top - 6}" text-anchor="middle">${j}</text>`);
+  for (let i = 0; i < rows; i++) parts.push(`<text x="${left - 6}" y="${top + i * cell + cell / 2 + 4}" text-anchor="end">${i}</text>`);
+  parts.push(`<text x="${left + gridW / 2}" y="${top + gridH + 30}" text-anchor="middle">evaluated on task j</text>`);
+  parts.push(`<text transform="translate(${left - 40},${top + gridH / 2}) rotate(-90)" text-anchor="middle">trained through task i</text>`);
+  // Colour scale: 0 at the bottom, 100 at the top.
+  const steps = 20;
+  for (let k = 0; k < steps; k++) {
+    const v = ((k + 0.5) / steps) * 100;
+    const y = top + gridH - ((k + 1) / steps) * gridH;
+    parts.push(`<rect x="${barX}" y="${fmt(y)}" width="14" height="${fmt(gridH / steps + 0.5)}" fill="${accuracyColor(v)}"/>`);
+  }
+  for (const v of [0, 50, 100]) parts.push(`<text x="${barX + 18}" y="${fmt(top + gridH - (v / 100) * gridH + 4)}">${v}%</text>`);
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}
+
+const SERIES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+
+export interface CurvesOptions {
+  id?: string;
+  title?: string;
+}
+
+/** Row means over the evaluated tasks (null where nothing was evaluated). */
+export function averageAccuracy(matrix: AccuracyMatrix): (number | null)[] {
+  return matrix.map((row) => {
+    const vals = row.filter((v): v is number => v !== null && v !== undefined);
+    return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+  });
+}
+
+/** One line per task j over training steps i (where evaluated), plus the average in black. */
+export function accuracyCurvesSvg(matrix: AccuracyMatrix, options: CurvesOptions = {}): string {
+  const steps = matrix.length;
+  const tasks = Math.max(0, ...matrix.map((r) => r.length));
+  const width = 560;
+  const height = 340;
+  const left = 60;
+  const right = 130;
+  const top = 40;
+  const bottom = 50;
+  const plotW = width - left - right;
+  const plotH = height - top - bottom;
+  const xOf = (i: number): number => left + (steps <= 1 ? plotW / 2 : (i / (steps - 1)) * plotW);
+  const yOf = (v: number): number => top + plotH - (Math.min(100, Math.max(0, v)) / 100) * plotH;
+  const id = options.id ?? "accuracy-curves";
+  const title = options.title ?? "Accuracy per task over training";
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" id="${escapeXml(id)}" class="accuracy-curves" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
+  parts.push(`<title>${escapeXml(title)}</title>`);
+  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  parts.push(`<text x="${left + plotW / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
+  for (const v of [0, 25, 50, 75, 100]) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${fmt(yOf(v))}" y2="${fmt(yOf(v))}" stroke="#dddddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${fmt(yOf(v) + 4)}" text-anchor="end">${v}</text>`);
+  }
+  for (let i = 0; i < steps; i++) parts.push(`<text x="${fmt(xOf(i))}" y="${top + plotH + 16}" text-anchor="middle">${i}</text>`);
+  parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="black"/>`);
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="black"/>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${height - 12}" text-anchor="middle">trained through task i</text>`);
+  parts.push(`<text transform="translate(18,${top + plotH / 2}) rotate(-90)" text-anchor="middle">test accuracy (%)</text>`);
+  const series = (values: (number | null)[], colour: string, label: string, widthPx: number, dash?: string): void => {
+    const pts = values.map((v, i) => (v === null || v === undefined ? null : `${fmt(xOf(i))},${fmt(yOf(v))}`)).filter((p): p is string => p !== null);
+    if (pts.length === 0) return;
+    parts.push(`<polyline class="series" data-label="${escapeXml(label)}" fill="none" stroke="${colour}" stroke-width="${widthPx}"${dash ? ` stroke-dasharray="${dash}"` : ""} points="${pts.join(" ")}"/>`);
+    for (const p of pts) {
+      const [x, y] = p.split(",");
+      parts.push(`<circle cx="${x}" cy="${y}" r="2.5" fill="${colour}"/>`);
+    }
+  };
+  for (let j = 0; j < tasks; j++) series(matrix.map((row) => row[j] ?? null), SERIES[j % SERIES.length], `task ${j}`, 1.5);
+  series(averageAccuracy(matrix), "black", "average", 2.5, "6 3");
+  const legend = [...Array.from({ length: tasks }, (_, j) => ({ label: `task ${j}`, colour: SERIES[j % SERIES.length] })), { label: "average", colour: "black" }];
+  legend.slice(0, 20).forEach((entry, k) => {
+    const y = top + 8 + k * 16;
+    parts.push(`<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${y}" y2="${y}" stroke="${entry.colour}" stroke-width="2"/>`);
+    parts.push(`<text x="${left + plotW + 40}" y="${y + 4}">${escapeXml(entry.label)}</text>`);
+  });
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}
