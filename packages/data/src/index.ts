@@ -1,0 +1,25 @@
+export type { Dataset, DownloadProgress, ProgressCallback, LoadOptions } from "./datasets/types.js";
+export { loadCifar10, loadCifar100, type CifarOptions } from "./datasets/cifar.js";
+export { loadMnist, loadFashionMnist } from "./datasets/mnist.js";
+export { loadFolder, type FolderOptions } from "./datasets/folder.js";
+export { syntheticBlobs, syntheticImages, type BlobsOptions, type SyntheticImagesOptions } from "./datasets/synthetic.js";
+export { readIdx } from "./datasets/idx.js";
+export { resolveDataDir } from "./datasets/paths.js";
+export { CIFAR10_CLASSES, CIFAR100_FINE_CLASSES, CIFAR100_COARSE_CLASSES } from "./datasets/cifar-names.js";
+
+export {
+  streamConfigSchema,
+  datasetConfigSchema,
+  episodeConfigSchema,
+  type StreamConfig,
+  type StreamConfigInput,
+  type DatasetConfig,
+  type EpisodeConfig,
+} from "./streams/schema.js";
+export { buildStream, taskPermutation, type BuildStreamOptions } from "./streams/build.js";
+export { loadDataset } from "./streams/load-dataset.js";
+export type { BuiltStream } from "./streams/task-stream.js";
+export { ICARL_ORDER, PYCIL_ORDER } from "./streams/orders.js";
+export { partitionClasses, type RemainderPolicy } from "./streams/partition.js";
+export { CIFAR100_TOPIC_DIR } from "./streams/fscil.js";
+export { canonicalJson } from "./streams/hash.js";

@@ -1,0 +1,155 @@
+import { z } from "zod";
+
+/** `dataset:` inside a stream section. Data-generating seeds are fixed per dataset, not per run. */
+export const datasetConfigSchema = z
+  .discriminatedUnion("name", [
+    z.strictObject({ name: z.literal("cifar10").describe("CIFAR-10 binary release (60k 32x32 RGB, 10 classes)") }),
+    z.strictObject({
+      name: z.literal("cifar100").describe("CIFAR-100 binary release (60k 32x32 RGB)"),
+      labels: z.enum(["fine", "coarse"]).default("fine").describe("100 fine classes or 20 coarse superclasses"),
+    }),
+    z.strictObject({ name: z.literal("mnist").describe("MNIST idx files (60k/10k 28x28 grey)") }),
+    z.strictObject({ name: z.literal("fashion-mnist").describe("Fashion-MNIST idx files (60k/10k 28x28 grey)") }),
+    z.strictObject({
+      name: z.literal("folder").describe("User images in class sub-folders (PNG/JPEG, one size)"),
+      path: z.string().min(1).describe("Root folder: train/<class>/, test/<class>/ or just <class>/"),
+      channels: z.union([z.literal(1), z.literal(3)]).default(3).describe("1 = grey, 3 = RGB"),
+      test_fraction: z.number().min(0).max(0.9).default(0.2).describe("Held-out fraction per class when there is no test/ folder"),
+      seed: z.number().int().nonnegative().default(0).describe("Seed of the held-out test selection"),
+    }),
+    z.strictObject({
+      name: z.literal("synthetic-blobs").describe("Gaussian blobs stored as [1,1,dim] uint8 'images', for fast tests"),
+      num_classes: z.number().int().min(2).default(10),
+      dim: z.number().int().min(1).default(16),
+      train_per_class: z.number().int().min(1).default(50),
+      test_per_class: z.number().int().min(1).default(20),
+      noise: z.number().nonnegative().default(10).describe("Noise std in uint8 units"),
+      seed: z.number().int().nonnegative().default(0).describe("Data seed (independent of the run seed)"),
+    }),
+    z.strictObject({
+      name: z.literal("synthetic-images").describe("Per-class smooth patterns plus noise, for fast image tests"),
+      num_classes: z.number().int().min(2).default(10),
+      shape: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]).default([32, 32, 3]),
+      train_per_class: z.number().int().min(1).default(20),
+      test_per_class: z.number().int().min(1).default(10),
+      noise: z.number().nonnegative().default(20),
+      seed: z.number().int().nonnegative().default(0),
+    }),
+  ])
+  .describe("Which dataset the stream is cut from");
+
+export type DatasetConfig = z.output<typeof datasetConfigSchema>;
+
+const orderSchema = z
+  .union([z.enum(["random", "dataset", "icarl", "pycil"]), z.array(z.number().int().nonnegative()).min(1)])
+  .describe(
+    "Class order: random (seeded), dataset (0..n-1), icarl / pycil (the two CIFAR-100 'seed 1993' orders), or an explicit list of class ids",
+  );
+
+const validationSchema = z
+  .strictObject({
+    fraction: z.number().gt(0).lt(1).describe("Fraction of each class's training images held out for validation"),
+    stream: z.string().min(1).default("validation").describe("Name of the RNG stream that picks the held-out images"),
+  })
+  .describe("Validation split carved from train, per class (use it for model selection, never the test set)");
+
+const limitSchema = z
+  .union([
+    z.number().int().min(1),
+    z.strictObject({ train: z.number().int().min(1).optional(), test: z.number().int().min(1).optional() }),
+  ])
+  .describe("Keep at most this many images per class (seeded sample) for quick runs; a number limits train and test");
+
+const common = {
+  dataset: datasetConfigSchema,
+  validation: validationSchema.optional(),
+  limit_per_class: limitSchema.optional(),
+};
+
+const incrementSchema = z
+  .union([z.number().int().min(1), z.array(z.number().int().min(1)).min(1)])
+  .describe("Classes per task, or the list of task sizes (must sum to the number of classes)");
+
+const classSplit = {
+  order: orderSchema.default("random"),
+  order_seed: z.number().int().nonnegative().optional().describe("Seed for order: random (default: the run seed, stream 'stream-order')"),
+  increment: incrementSchema,
+  initial_increment: z.number().int().min(1).optional().describe("Classes in the first task (default: increment)"),
+  remainder: z
+    .enum(["error", "first", "last", "extra-task"])
+    .default("error")
+    .describe("Where classes go that do not fill a whole increment: error, the first task, the last task, or one extra task"),
+};
+
+export const classIncrementalSchema = z.strictObject({
+  kind: z.literal("class-incremental").describe("New classes per task, one head, no task id at test time"),
+  ...common,
+  ...classSplit,
+  online: z
+    .strictObject({
+      blurry: z.number().min(0).lt(1).default(0).describe("Fraction of each task's training samples moved to other tasks (blurry boundaries)"),
+    })
+    .optional()
+    .describe("Online setting: each sample is seen once (single pass); optionally blurry task boundaries"),
+});
+
+export const taskIncrementalSchema = z.strictObject({
+  kind: z.literal("task-incremental").describe("Like class-incremental, but the task id is given at test time"),
+  ...common,
+  ...classSplit,
+});
+
+export const domainIncrementalSchema = z.strictObject({
+  kind: z.literal("domain-incremental").describe("Same classes in every task, the input distribution changes"),
+  ...common,
+  transform: z
+    .discriminatedUnion("type", [
+      z.strictObject({
+        type: z.literal("permuted").describe("One seeded pixel permutation per task (stream 'stream-permutation')"),
+        tasks: z.number().int().min(1).describe("Number of tasks"),
+        identity_first: z.boolean().default(false).describe("Task 0 uses the unpermuted images"),
+      }),
+      z.strictObject({
+        type: z.literal("rotated").describe("Each task rotates every image by one angle"),
+        angles: z.array(z.number()).min(1).describe("Rotation angle in degrees for each task"),
+      }),
+    ])
+    .describe("How each task transforms the images"),
+});
+
+export const fewShotClassIncrementalSchema = z.strictObject({
+  kind: z.literal("few-shot-class-incremental").describe("A base session with many classes, then N-way K-shot sessions"),
+  ...common,
+  split: z
+    .union([
+      z.literal("seeded"),
+      z.literal("cifar100-topic"),
+      z.strictObject({ index_dir: z.string().min(1).describe("Folder with session_2.txt .. session_N.txt (indices into the train set)") }),
+    ])
+    .default("seeded")
+    .describe("seeded: classes and shots drawn from the run seed; cifar100-topic: the TOPIC/CEC/TEEN index lists shipped with @mnemo/data"),
+  order: orderSchema.default("random").describe("Class order for split: seeded (index-file splits use dataset order)"),
+  order_seed: z.number().int().nonnegative().optional(),
+  base_classes: z.number().int().min(1).default(60),
+  ways: z.number().int().min(1).default(5),
+  shots: z.number().int().min(1).default(5),
+  sessions: z.number().int().min(1).optional().describe("Incremental sessions after the base one (default: all remaining classes)"),
+});
+
+/** The `stream:` section of a run config. */
+export const streamConfigSchema = z
+  .discriminatedUnion("kind", [classIncrementalSchema, taskIncrementalSchema, domainIncrementalSchema, fewShotClassIncrementalSchema])
+  .describe("The task stream: dataset, scenario and how classes/domains are split into tasks");
+
+export type StreamConfig = z.output<typeof streamConfigSchema>;
+/** What a user may write (defaults not yet applied). */
+export type StreamConfigInput = z.input<typeof streamConfigSchema>;
+
+/** N-way K-shot episodes for meta-learning (not a task stream). */
+export const episodeConfigSchema = z.strictObject({
+  ways: z.number().int().min(1).default(5),
+  shots: z.number().int().min(1).default(1).describe("Support images per class"),
+  queries: z.number().int().min(1).default(15).describe("Query images per class"),
+  stream: z.string().min(1).default("episodes").describe("RNG stream the episodes are drawn from"),
+});
+export type EpisodeConfig = z.output<typeof episodeConfigSchema>;

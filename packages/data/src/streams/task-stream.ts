@@ -1,0 +1,113 @@
+import type { ImageSet, Scenario, Task, TaskStream } from "@mnemo/core";
+import type { Dataset } from "../datasets/types.js";
+import { gatherImageSet } from "./subset.js";
+
+/** Dataset indices that make up one task; images are only copied out when the task is loaded. */
+export interface TaskPlan {
+  classes: number[];
+  train: Int32Array;
+  validation?: Int32Array;
+  test: Int32Array;
+  /** In-place change of a freshly gathered copy (domain-incremental tasks). */
+  transform?: (set: ImageSet) => ImageSet;
+}
+
+/** The stream as built here: the core contract plus what the run record needs. */
+export interface BuiltStream extends TaskStream {
+  /** Online setting: the learner must see each training sample once (single pass). */
+  readonly online: boolean;
+  /** Canonical description of the stream, the input of `hash` (store it with the run). */
+  readonly descriptor: Readonly<Record<string, unknown>>;
+  /** Where the data came from (file or folder). */
+  readonly source: string;
+}
+
+export interface PlannedStreamInit {
+  name: string;
+  scenario: Scenario;
+  dataset: Dataset;
+  labelMap: number[];
+  remap: Int32Array;
+  plans: TaskPlan[];
+  hash: string;
+  descriptor: Record<string, unknown>;
+  online: boolean;
+  classNames: string[];
+}
+
+/**
+ * A stream over an in-memory uint8 dataset. Train/validation sets are gathered on every
+ * `task(i)` call and never cached (at most one task's copy lives while the caller holds it);
+ * test sets are cached because every row of the accuracy matrix re-reads them.
+ */
+export class PlannedStream implements BuiltStream {
+  readonly name: string;
+  readonly scenario: Scenario;
+  readonly numTasks: number;
+  readonly numClasses: number;
+  readonly labelMap: readonly number[];
+  readonly taskClasses: readonly (readonly number[])[];
+  readonly classNames: readonly string[];
+  readonly inputShape: readonly [number, number, number];
+  readonly hash: string;
+  readonly normalization?: { mean: readonly number[]; std: readonly number[] };
+  readonly online: boolean;
+  readonly descriptor: Readonly<Record<string, unknown>>;
+  readonly source: string;
+  private readonly dataset: Dataset;
+  private readonly remap: Int32Array;
+  private readonly plans: TaskPlan[];
+  private readonly testCache = new Map<number, ImageSet>();
+
+  constructor(init: PlannedStreamInit) {
+    this.name = init.name;
+    this.scenario = init.scenario;
+    this.dataset = init.dataset;
+    this.remap = init.remap;
+    this.plans = init.plans;
+    this.numTasks = init.plans.length;
+    this.labelMap = Object.freeze([...init.labelMap]);
+    this.numClasses = init.labelMap.length;
+    this.taskClasses = Object.freeze(init.plans.map((p) => Object.freeze([...p.classes])));
+    this.classNames = Object.freeze(init.classNames);
+    this.inputShape = init.dataset.shape;
+    this.hash = init.hash;
+    this.normalization = init.dataset.normalization;
+    this.online = init.online;
+    this.descriptor = Object.freeze(init.descriptor);
+    this.source = init.dataset.source;
+  }
+
+  private plan(index: number): TaskPlan {
+    const p = this.plans[index];
+    if (!Number.isInteger(index) || !p) throw new RangeError(`task index ${index} is outside 0..${this.numTasks - 1}`);
+    return p;
+  }
+
+  private gather(from: ImageSet, indices: Int32Array, plan: TaskPlan): ImageSet {
+    const set = gatherImageSet(from, indices, this.remap);
+    return plan.transform ? plan.transform(set) : set;
+  }
+
+  async task(index: number): Promise<Task> {
+    const plan = this.plan(index);
+    const task: Task = {
+      index,
+      classes: [...plan.classes],
+      train: this.gather(this.dataset.train, plan.train, plan),
+      test: await this.testSet(index),
+    };
+    if (plan.validation) task.validation = this.gather(this.dataset.train, plan.validation, plan);
+    return task;
+  }
+
+  async testSet(index: number): Promise<ImageSet> {
+    const plan = this.plan(index);
+    let set = this.testCache.get(index);
+    if (!set) {
+      set = this.gather(this.dataset.test, plan.test, plan);
+      this.testCache.set(index, set);
+    }
+    return set;
+  }
+}
