@@ -1,9 +1,9 @@
 import { Matrix } from "ml-matrix";
 import { CheckpointError, ShapeError } from "@mnemo/core";
 import { ClassSums, type ClassSumsState } from "./class-sums.js";
-import { checkCols, checkFinite, checkLabels, normalizeRowsInPlace, toDense, toMatrix, type DenseMatrix, type FeatureInput, type LabelInput } from "./dense.js";
+import { checkCols, checkFinite, checkLabels, normalizeRowsInPlace, NORM_EPS, toDense, toMatrix, type DenseMatrix, type FeatureInput, type LabelInput } from "./dense.js";
 import { EmptyClassError } from "./errors.js";
-import type { LinearScorer } from "./linear-scores.js";
+import { inverseRowNorms, type LinearScorer } from "./linear-scores.js";
 import { predictLabels, scoreMatrix, scorerFor, type Metric } from "./prototype-scorer.js";
 
 /** NMC variants of algorithms.md §4. */
@@ -142,6 +142,13 @@ export class NearestMeanClassifier {
   /** Predicted class label per row. */
   predict(features: FeatureInput, opts: FlipOption = {}): Int32Array {
     const { scorer, labels } = this.model();
+    if (opts.flipped === undefined) {
+      // Hot path: n(x) enters the scores only as a per-row factor on x·W, so skip the normalised copy.
+      const x = toDense(features, "query features");
+      checkCols(x, scorer.dim, "query features");
+      checkFinite(x, "query features");
+      return predictLabels(x, scorer, labels, this.options.normalizeFeatures ? inverseRowNorms(x, NORM_EPS) : null);
+    }
     const x = this.prepare(features, opts.flipped, "query features");
     checkCols(x, scorer.dim, "query features");
     return predictLabels(x, scorer, labels);

@@ -27,8 +27,8 @@ export function scorerFor(prototypes: Float64Array, classes: number, dim: number
 }
 
 /** Predicted class labels; throws on rows whose features are NaN (they match no class). */
-export function predictLabels(x: DenseMatrix, scorer: LinearScorer, labels: Int32Array): Int32Array {
-  const idx = argmaxScores(x, scorer);
+export function predictLabels(x: DenseMatrix, scorer: LinearScorer, labels: Int32Array, rowScale: Float64Array | null = null): Int32Array {
+  const idx = argmaxScores(x, scorer, rowScale);
   for (let i = 0; i < idx.length; i++) {
     const k = idx[i];
     if (k < 0) throw new ShapeError(`query row ${i} has non-finite features (NaN/Infinity); check the backbone output`);

@@ -97,6 +97,20 @@ describe("NearestMeanClassifier", () => {
     expect(Array.from(rotated.predict(rotate(test.x, q)))).toEqual(Array.from(p));
   });
 
+  it.each(PRESETS)("fast predict() agrees with the argmax of the plain scores() (%s; odd rows, 7 classes)", (_name, options) => {
+    const rng = stream(12, "fastpath");
+    const centers = blobCenters(rng, 7, 9, 0.7);
+    const train = sampleBlobs(rng, centers, [0, 1, 2, 3, 4, 5, 6], 9, 10);
+    const test = subset(sampleBlobs(rng, centers, [0, 1, 2, 3, 4, 5, 6], 9, 29), [0, 1, 2, 3, 4, 5, 6]);
+    expect(test.x.rows % 2).toBe(1);
+    const nmc = new NearestMeanClassifier(options);
+    nmc.update(train.x, train.y);
+    const pred = nmc.predict(test.x);
+    const { classes, scores } = nmc.scores(test.x);
+    expect(accuracy(pred, test.y)).toBeLessThan(0.95);
+    for (let i = 0; i < test.x.rows; i++) expect(pred[i]).toBe(classes[scores.maxRowIndex(i)[1]]);
+  });
+
   it("one sample per class is 1-NN over those samples (§4 sanity 3)", () => {
     const rng = stream(2, "1nn");
     const protos = sampleBlobs(rng, new Float64Array(4 * 6), [0, 1, 2, 3], 6, 1, 1);
