@@ -32,7 +32,7 @@ describe("shapes and sizes", () => {
     ["resnet32 (conv shortcuts)", resnet32({ shortcut: "conv" }), 64],
     ["reduced resnet18", reducedResnet18(), 160],
   ];
-  it.each(cases)("%s: features [B, %i] and logits [B, classes] in train and eval", (_, bb, featureDim) => {
+  it.each(cases)("%s: features [B, featureDim] and logits [B, classes] in train and eval", (_, bb, featureDim) => {
     expect(bb.featureDim).toBe(featureDim);
     const { params, state } = bb.init(new SeededRng(1).stream("init"), 7);
     const x = images(3, bb.inputShape, 2);
@@ -95,7 +95,7 @@ describe("initialisation", () => {
   it("draws Kaiming-normal conv filters (std √(2/fan_in))", async () => {
     const { params, state } = conv4().init(new RandomStream(7), 5);
     const w = params["block1.conv.weight"] as tf.Tensor;
-    const v = await w.data();
+    const v = Array.from(await w.data());
     const mean = v.reduce((s, x) => s + x, 0) / v.length;
     const std = Math.sqrt(v.reduce((s, x) => s + (x - mean) ** 2, 0) / v.length);
     expect(Math.abs(std / Math.sqrt(2 / (9 * 64)) - 1)).toBeLessThan(0.02);
