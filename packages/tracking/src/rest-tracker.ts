@@ -49,6 +49,8 @@ export class RestTracker implements Tracker {
   private flushing?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private unavailableUntil = 0;
+  /** Warn once per outage, not once per failed background attempt. */
+  private degraded = false;
   private readonly rejections: TrackingError[] = [];
   readonly stats: RestTrackerStats = { sentRequests: 0, sentMetrics: 0, pendingItems: 0, rejectedItems: 0 };
 
@@ -201,7 +203,7 @@ export class RestTracker implements Tracker {
   }
 
   private kick(): void {
-    if (this.flushing || this.queued() === 0 || this.clock() < this.unavailableUntil) return;
+    if (this.flushing || this.queued() === 0 || Date.now() < this.unavailableUntil) return;
     this.flushing = this.drain(false)
       .then(() => undefined)
       .finally(() => {
@@ -217,13 +219,17 @@ export class RestTracker implements Tracker {
       const chunk = this.peekChunk();
       try {
         await this.client.logBatchChunk(run.runId, chunk);
+        if (this.degraded) this.warn(`MLflow server ${this.client.trackingUri} reachable again; sending the backlog.`);
+        this.degraded = false;
         this.stats.sentRequests += 1;
         this.stats.sentMetrics += chunk.metrics.length;
         this.dropFront(chunk);
       } catch (error) {
         if (isTransientTrackingError(error)) {
-          this.unavailableUntil = this.clock() + this.flushIntervalMs;
-          if (!final) this.warn(`${(error as Error).message} Will retry in the background.`);
+          // Wall time, not the injected clock: this schedules the next attempt, it stamps nothing.
+          this.unavailableUntil = Date.now() + this.flushIntervalMs;
+          if (!final && !this.degraded) this.warn(`${(error as Error).message} Will keep retrying in the background; training continues.`);
+          this.degraded = true;
           return false;
         }
         // A 4xx will fail identically forever: set the items aside so the rest can flow.

@@ -211,3 +211,23 @@ describe("RestTracker", () => {
     await t.endRun("FINISHED");
   });
 });
+
+describe("mnemo sync", () => {
+  it("replays a run's pending file to the server and exits 0", async () => {
+    const { syncCommand } = await import("../../cli/src/commands/sync.js");
+    const t = tracker();
+    const runId = await t.startRun(info);
+    await t.flush();
+    server.inject({ kind: "status", status: 503 }, { times: 10_000 });
+    for (let step = 0; step < 30; step++) t.logMetrics({ loss: step }, step);
+    await t.endRun("FINISHED");
+    const lines: string[] = [];
+    const sink = { stdout: (l: string) => lines.push(l), stderr: (l: string) => lines.push(l) };
+    expect(await syncCommand([tmp.dir], sink)).toBe(1);
+    expect(lines.join("\n")).toMatch(/still unavailable/);
+    server.clearFaults();
+    expect(await syncCommand([tmp.dir, "--uri", server.url], sink)).toBe(0);
+    expectExactlyOnce(server.runs.get(runId)!.metrics, 30, ["loss"]);
+    expect(server.runs.get(runId)!.info.status).toBe("FINISHED");
+  });
+});
