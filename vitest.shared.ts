@@ -7,7 +7,7 @@ export default defineConfig({
   test: {
     environment: "node",
     pool: "forks",
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "e2e/**/*.test.ts"],
     testTimeout: 180_000,
     hookTimeout: 60_000,
     reporters: ["default"],

@@ -31,7 +31,9 @@ export interface LoadedConfig<T> {
 
 function splitPath(path: readonly PathSegment[] | string): PathSegment[] {
   if (typeof path !== "string") return [...path];
-  return path.split(".").filter((p) => p.length > 0).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  return path
+    .replace(/\[(\d+)\]/g, ".$1")
+    .split(".").filter((p) => p.length > 0).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
 export function formatPath(path: readonly PathSegment[]): string {
@@ -101,7 +103,7 @@ export function loadConfig<S extends z.ZodType>(file: string, schema: S, options
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
+    const line = e.linePos?.[0]?.line ?? lineCounter.linePos(e.pos[0]).line;
     throw new ConfigError(`YAML syntax error: ${e.message.split("\n")[0]}`, { file, line });
   }
   const overridden: PathSegment[][] = [];

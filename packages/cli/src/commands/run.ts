@@ -1,0 +1,210 @@
+/** `mnemo run <config.yaml> [--set key=value ...] [--quiet]` */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type Backbone,
+  ConfigError,
+  type ExperimentContext,
+  type ExperimentResult,
+  loadConfig,
+  MemoryTracker,
+  runExperiment,
+  SeededRng,
+  selectBackend,
+  summarize,
+  accuracyCurve,
+  averageForgetting,
+  type Tracker,
+  type TaskStream,
+} from "@mnemo/core";
+import { buildStream } from "@mnemo/data";
+import { mlp, SupervisedLearner, type OptimizerConfig, type ScheduleConfig } from "@mnemo/models";
+import { stringify } from "yaml";
+import { type ExperimentConfig, experimentConfigSchema } from "../config-schema.js";
+import { createRunDir, gitInfo, matrixToCsv, type RunInfo, writeJson } from "../run-dir.js";
+import { formatTable, pct } from "../table.js";
+import { MNEMO_VERSION } from "../version.js";
+
+export interface RunArgs {
+  configFile: string;
+  overrides: string[];
+  quiet: boolean;
+}
+
+export function parseRunArgs(argv: string[]): RunArgs {
+  const overrides: string[] = [];
+  let configFile: string | undefined;
+  let quiet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === "--set") {
+      const v = argv[++i];
+      if (v === undefined) throw new ConfigError("--set needs key.path=value", { file: "--set" });
+      overrides.push(v);
+    } else if (a.startsWith("--set=")) overrides.push(a.slice("--set=".length));
+    else if (a === "--quiet" || a === "-q") quiet = true;
+    else if (a.startsWith("-")) throw new ConfigError(`unknown option ${a} (see mnemo run --help)`, { file: "command line" });
+    else if (configFile === undefined) configFile = a;
+    else throw new ConfigError(`unexpected argument "${a}": give one config file`, { file: "command line" });
+  }
+  if (!configFile) throw new ConfigError("mnemo run needs a config file: mnemo run configs/cil-mnist.yaml", { file: "command line" });
+  return { configFile, overrides, quiet };
+}
+
+export interface RunOutcome {
+  runDir: string;
+  result: ExperimentResult;
+  config: ExperimentConfig;
+}
+
+function makeBackbone(config: ExperimentConfig, stream: TaskStream, where: (path: string, problem: string) => ConfigError): Backbone {
+  switch (config.model.backbone) {
+    case "mlp":
+      return mlp({ inputShape: stream.inputShape, hidden: config.model.hidden });
+    default:
+      throw where("model.backbone", `backbone "${config.model.backbone}" is not available in this build yet; use mlp`);
+  }
+}
+
+function optimizerConfig(c: ExperimentConfig["training"]["optimizer"]): OptimizerConfig {
+  return c.name === "sgd"
+    ? { name: "sgd", momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weight_decay }
+    : { name: "adam", beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weight_decay, decoupled: c.decoupled };
+}
+
+function scheduleConfig(c: ExperimentConfig["training"]["schedule"]): ScheduleConfig {
+  switch (c.name) {
+    case "constant":
+      return { name: "constant" };
+    case "step":
+      return { name: "step", stepSize: c.step_size, gamma: c.gamma };
+    case "multistep":
+      return { name: "multistep", milestones: c.milestones, gamma: c.gamma };
+    case "cosine":
+      return { name: "cosine", minLr: c.min_lr };
+  }
+}
+
+/** Runs an experiment from a config file; returns the run directory and result. */
+export async function runFromConfig(args: RunArgs, log: (line: string) => void = (l) => process.stdout.write(l + "\n")): Promise<RunOutcome> {
+  const loaded = loadConfig(args.configFile, experimentConfigSchema, { overrides: args.overrides });
+  const config = loaded.value;
+  const relocate = (err: unknown): never => {
+    // Checks that run after schema validation (e.g. in the stream builder) know the key but not the line.
+    if (err instanceof ConfigError && err.path && !err.file) throw loaded.errorAt(err.path, err.problem);
+    throw err;
+  };
+
+  const backend = await selectBackend({ backend: config.backend, threads: config.threads });
+  const stream = await buildStream(config.stream, { seed: config.seed, dataDir: process.env.MNEMO_DATA_DIR }).catch(relocate);
+  const rng = new SeededRng(config.seed);
+  const backbone = makeBackbone(config, stream, (p, m) => loaded.errorAt(p, m));
+  const scenario = config.evaluation.scenario ?? (config.stream.kind === "task-incremental" ? "task-incremental" : "class-incremental");
+
+  const { dir, runName } = createRunDir(config.output.dir, config.name, config.seed);
+  const git = gitInfo();
+  const info: RunInfo = {
+    experiment: config.name,
+    runName,
+    seed: config.seed,
+    backend: backend.description,
+    threads: backend.threads,
+    gitCommit: git.commit,
+    gitDirty: git.dirty,
+    mnemoVersion: MNEMO_VERSION,
+    nodeVersion: process.version,
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    status: "RUNNING",
+    streamHash: stream.hash,
+    taskTimingsSec: [],
+    evalTimingsSec: [],
+  };
+  writeFileSync(join(dir, "config.yaml"), `# resolved config of run ${runName} (from ${args.configFile})\n` + stringify(config));
+  writeJson(dir, "run.json", info);
+  writeJson(dir, "label_map.json", { labelMap: stream.labelMap, classNames: stream.classNames ?? null });
+
+  log(`mnemo ${MNEMO_VERSION} | ${config.name} | seed ${config.seed} | backend ${backend.description} | stream ${stream.name} (${stream.numTasks} tasks, ${stream.numClasses} classes, hash ${stream.hash.slice(0, 12)})`);
+  log(`run directory: ${dir}`);
+
+  const learner = new SupervisedLearner({
+    backbone,
+    rng,
+    head: config.model.head,
+    numClasses: stream.numClasses,
+    quiet: args.quiet,
+    training: {
+      epochs: config.training.epochs,
+      batchSize: config.training.batch_size,
+      lr: config.training.lr,
+      optimizer: optimizerConfig(config.training.optimizer),
+      schedule: scheduleConfig(config.training.schedule),
+      warmup: config.training.warmup_epochs > 0 ? { epochs: config.training.warmup_epochs } : undefined,
+      maxStepsPerTask: config.training.max_steps_per_task,
+    },
+  });
+  const tracker: Tracker = new MemoryTracker();
+  await tracker.startRun({ experimentName: config.name, runName, params: {}, tags: { seed: String(config.seed), backend: backend.description, stream_hash: stream.hash } });
+  const context: ExperimentContext = { rng, tracker, backend, stream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
+
+  const header = ["task", "classes", "train s", "eval s", "acc(task)", "A_t", "forgetting"];
+  const rows: (string | number)[][] = [];
+  let result: ExperimentResult;
+  try {
+    result = await runExperiment(
+      { name: config.name, stream, learner, tracker, seed: config.seed, evaluation: { scenario, batchSize: config.evaluation.batch_size, evaluateFutureTasks: config.evaluation.future_tasks } },
+      context,
+      {
+        onTaskEvaluated: (i, row, partial) => {
+          const seen = partial.matrix.slice(0, i + 1).map((r) => r.slice(0, i + 1));
+          const At = accuracyCurve(seen, partial.testSizes.slice(0, i + 1))[i] as number;
+          const F = i > 0 ? averageForgetting(seen) : Number.NaN;
+          rows.push([i, stream.taskClasses[i]?.length ?? 0, (partial.trainSeconds[i] ?? 0).toFixed(1), (partial.evalSeconds[i] ?? 0).toFixed(1), pct(row[i]), pct(At), pct(F)]);
+          tracker.logMetrics({ accuracy_step: At, [`acc_task${i}`]: row[i] ?? Number.NaN }, i);
+          log((rows.length === 1 ? formatTable(header, rows) : formatTable(header, rows).split("\n").pop()) as string);
+          writeJson(dir, "accuracy_matrix.json", { matrix: partial.matrix, taskClasses: partial.taskClasses, testSizes: partial.testSizes });
+          writeFileSync(join(dir, "accuracy_matrix.csv"), matrixToCsv(partial.matrix));
+          info.taskTimingsSec = [...partial.trainSeconds];
+          info.evalTimingsSec = [...partial.evalSeconds];
+          writeJson(dir, "run.json", info);
+        },
+      },
+    );
+  } catch (err) {
+    info.status = "FAILED";
+    info.endedAt = new Date().toISOString();
+    info.error = (err as Error).message;
+    writeJson(dir, "run.json", info);
+    learner.dispose();
+    throw err;
+  }
+  learner.dispose();
+
+  const summary = summarize(result.matrix, { testSizes: result.testSizes });
+  writeJson(dir, "metrics.json", {
+    final: {
+      final_average_accuracy: summary.finalAverageAccuracy,
+      average_incremental_accuracy: summary.averageIncrementalAccuracy,
+      backward_transfer: summary.backwardTransfer,
+      forgetting: summary.forgetting,
+    },
+    perStep: summary.accuracyCurve.map((a, t) => ({ step: t, accuracy: a, forgetting: t > 0 ? summary.forgettingCurve[t - 1] : null })),
+  });
+  info.status = "FINISHED";
+  info.endedAt = new Date().toISOString();
+  writeJson(dir, "run.json", info);
+  await tracker.endRun("FINISHED");
+
+  log("");
+  log("accuracy matrix R[i][j] (%): rows = trained through task i, columns = task j");
+  log(formatTable(["", ...result.matrix.map((_, j) => `T${j}`)], result.matrix.map((r, i) => [`after T${i}`, ...r.map(pct)])));
+  log("");
+  log(`final average accuracy ${pct(summary.finalAverageAccuracy)} | average incremental accuracy ${pct(summary.averageIncrementalAccuracy)} | BWT ${pct(summary.backwardTransfer)} | forgetting ${pct(summary.forgetting)}`);
+  log(`total train ${result.trainSeconds.reduce((a, b) => a + b, 0).toFixed(1)} s, eval ${result.evalSeconds.reduce((a, b) => a + b, 0).toFixed(1)} s -> ${dir}`);
+  return { runDir: dir, result, config };
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  await runFromConfig(parseRunArgs(argv));
+  return 0;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/** mnemo: run, sweep, sync and report continual-learning experiments. */
+import { MnemoError } from "@mnemo/core";
+import { runCommand } from "./commands/run.js";
+import { MNEMO_VERSION } from "./version.js";
+
+const HELP = `mnemo ${MNEMO_VERSION}: continual-learning experiments
+
+usage:
+  mnemo run <config.yaml> [--set key.path=value ...] [--quiet]   run an experiment
+  mnemo schema                                                   print the config schema (JSON Schema, with defaults)
+  mnemo sync <run-dir>                                           send a run's unsent tracking data to MLflow
+  mnemo report <run-dir>... [--out report.html]                  HTML page comparing runs
+  mnemo --version | --help
+
+environment:
+  MNEMO_DATA_DIR     where datasets are read from / downloaded to (default ~/.cache/mnemo/datasets)
+  MNEMO_BACKEND      auto | node-gpu | node | wasm | cpu (overrides the config's backend:)
+  MLFLOW_TRACKING_URI  http(s)://server or a path (default ./mlruns)
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+async function loadCommand(name: string): Promise<Command | undefined> {
+  switch (name) {
+    case "run":
+      return runCommand;
+    case "schema":
+      return (await import("./commands/schema.js")).schemaCommand;
+    case "sync":
+      return (await import("./commands/sync.js")).syncCommand;
+    case "report":
+      return (await import("./commands/report.js")).reportCommand;
+    default:
+      return undefined;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(HELP);
+    return name ? 0 : 2;
+  }
+  if (name === "--version" || name === "-v") {
+    process.stdout.write(`${MNEMO_VERSION}\n`);
+    return 0;
+  }
+  const command = await loadCommand(name);
+  if (!command) {
+    process.stderr.write(`mnemo: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  return command(rest);
+}
+
+const isEntry = process.argv[1] !== undefined && /(main\.ts|mnemo(\.mjs)?)$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      if (err instanceof MnemoError) {
+        // Expected failures (bad config, missing data, ...) are one actionable line, no stack.
+        process.stderr.write(`mnemo: ${err.message}\n`);
+        process.exitCode = err.code === "CONFIG" ? 2 : 1;
+      } else {
+        process.stderr.write(`mnemo: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
+        process.exitCode = 1;
+      }
+    },
+  );
+}

@@ -1,0 +1,82 @@
+/**
+ * The run directory: everything needed to inspect, compare or resume a run, written as the run
+ * goes (after every task) so that a crash loses at most the task in progress.
+ *
+ *   run.json              seed, backend, threads, git commit, versions, status, timings
+ *   config.yaml           the config as resolved (defaults filled in, overrides applied)
+ *   accuracy_matrix.json  { matrix (percent, R[i][j] = after task i on task j), taskClasses, testSizes }
+ *   accuracy_matrix.csv   the same matrix as CSV
+ *   metrics.json          { final, perStep } derived by @mnemo/core metrics
+ *   label_map.json        remapped label -> original dataset class
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AccuracyMatrix } from "@mnemo/core";
+
+export interface RunInfo {
+  experiment: string;
+  runName: string;
+  seed: number;
+  backend: string;
+  threads: number;
+  gitCommit: string | null;
+  gitDirty: boolean | null;
+  mnemoVersion: string;
+  nodeVersion: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED";
+  streamHash: string;
+  taskTimingsSec: number[];
+  evalTimingsSec: number[];
+  error?: string;
+}
+
+/** Writes atomically (temp file + rename) so a reader or a crash never sees half a file. */
+export function writeFileAtomic(path: string, content: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+export function createRunDir(root: string, experiment: string, seed: number, now = new Date()): { dir: string; runName: string } {
+  const stamp = now.toISOString().replace(/[:.]/g, "-").replace("T", "_").slice(0, 19);
+  const runName = `${stamp}-seed${seed}`;
+  let dir = join(root, experiment, runName);
+  for (let k = 2; ; k++) {
+    try {
+      mkdirSync(dir, { recursive: false });
+      break;
+    } catch (err) {
+      if ((err as { code?: string }).code === "ENOENT") {
+        mkdirSync(join(root, experiment), { recursive: true });
+        continue;
+      }
+      if ((err as { code?: string }).code !== "EEXIST") throw err;
+      dir = join(root, experiment, `${runName}-${k}`);
+    }
+  }
+  return { dir, runName: dir.split("/").pop() as string };
+}
+
+export function gitInfo(cwd = process.cwd()): { commit: string | null; dirty: boolean | null } {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString();
+    return { commit, dirty: status.trim().length > 0 };
+  } catch {
+    return { commit: null, dirty: null }; // not a git checkout (e.g. an installed package): recorded as unknown
+  }
+}
+
+export function matrixToCsv(matrix: AccuracyMatrix): string {
+  const T = matrix.length;
+  const header = ["trained_through", ...Array.from({ length: T }, (_, j) => `task_${j}`)].join(",");
+  const rows = matrix.map((row, i) => [`task_${i}`, ...row.map((v) => (v === null ? "" : v.toFixed(4)))].join(","));
+  return [header, ...rows].join("\n") + "\n";
+}
+
+export function writeJson(dir: string, name: string, value: unknown): void {
+  writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + "\n");
+}
