@@ -48,13 +48,27 @@ interface Case {
 const logits = { logits: { type: "float32", width: NUM_CLASSES } } as const;
 const cases: Case[] = [
   { name: "reservoir", make: () => new ReservoirBuffer({ sampleShape: SHAPE, capacity: M, seed: 1 }), logits: false },
-  { name: "reservoir + DER++ logits (100 × f32)", make: () => new ReservoirBuffer({ sampleShape: SHAPE, capacity: M, seed: 1, fields: logits }), logits: true },
+  {
+    name: "reservoir + DER++ logits (100 × f32)",
+    make: () => new ReservoirBuffer({ sampleShape: SHAPE, capacity: M, seed: 1, fields: logits }),
+    logits: true,
+  },
   {
     name: "class-balanced (floor-spread, 100 classes)",
-    make: () => new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: NUM_CLASSES, policy: { kind: "fixed-total", total: M, rounding: "floor-spread" }, seed: 1 }),
+    make: () =>
+      new ClassBalancedBuffer({
+        sampleShape: SHAPE,
+        numClasses: NUM_CLASSES,
+        policy: { kind: "fixed-total", total: M, rounding: "floor-spread" },
+        seed: 1,
+      }),
     logits: false,
   },
-  { name: "GDumb greedy (100 classes)", make: () => new GDumbBuffer({ sampleShape: SHAPE, capacity: M, numClasses: NUM_CLASSES, seed: 1 }), logits: false },
+  {
+    name: "GDumb greedy (100 classes)",
+    make: () => new GDumbBuffer({ sampleShape: SHAPE, capacity: M, numClasses: NUM_CLASSES, seed: 1 }),
+    logits: false,
+  },
 ];
 
 function median(xs: number[]): number {
@@ -94,7 +108,14 @@ for (const c of cases) {
   const insertUs = median(insertRuns);
   const sampleUs = median(sampleRuns);
   const totalUs = insertUs + sampleUs;
-  rows.push({ buffer: c.name, insertUs, sampleUs, totalUs, percentOfStep: (100 * totalUs) / (TRAINING_STEP_MS * 1000), byteSize: buf.byteSize() });
+  rows.push({
+    buffer: c.name,
+    insertUs,
+    sampleUs,
+    totalUs,
+    percentOfStep: (100 * totalUs) / (TRAINING_STEP_MS * 1000),
+    byteSize: buf.byteSize(),
+  });
 }
 
 // Worst case for insert: the fill phase, where every sample is copied into the slab (in steady state most
@@ -122,10 +143,16 @@ for (const c of cases) {
 }
 
 const f = (x: number, d = 1) => x.toFixed(d);
-console.log(`replay buffer cost per training step: M=${M}, ${SHAPE.join("x")} uint8, insert ${BATCH} + sample ${BATCH}; median of ${repeats} × ${steps} steps`);
-console.log(`${"buffer".padEnd(44)} ${"insert µs".padStart(10)} ${"sample µs".padStart(10)} ${"total µs".padStart(10)} ${"% of 100 ms".padStart(12)} ${"bytes".padStart(10)}`);
+console.log(
+  `replay buffer cost per training step: M=${M}, ${SHAPE.join("x")} uint8, insert ${BATCH} + sample ${BATCH}; median of ${repeats} × ${steps} steps`,
+);
+console.log(
+  `${"buffer".padEnd(44)} ${"insert µs".padStart(10)} ${"sample µs".padStart(10)} ${"total µs".padStart(10)} ${"% of 100 ms".padStart(12)} ${"bytes".padStart(10)}`,
+);
 for (const r of rows) {
-  console.log(`${r.buffer.padEnd(44)} ${f(r.insertUs).padStart(10)} ${f(r.sampleUs).padStart(10)} ${f(r.totalUs).padStart(10)} ${f(r.percentOfStep, 3).padStart(12)} ${String(r.byteSize).padStart(10)}`);
+  console.log(
+    `${r.buffer.padEnd(44)} ${f(r.insertUs).padStart(10)} ${f(r.sampleUs).padStart(10)} ${f(r.totalUs).padStart(10)} ${f(r.percentOfStep, 3).padStart(12)} ${String(r.byteSize).padStart(10)}`,
+  );
 }
 
 const file = join(dirname(fileURLToPath(import.meta.url)), "results", "replay-buffer.json");

@@ -112,7 +112,13 @@ export class ClassBalancedBuffer extends OnlineBuffer {
       format: STATE_FORMAT,
       kind: "class-balanced",
       layout: this.store.layoutState(),
-      meta: cloneJson({ policy: this.policy, classOrder: this.classOrder, classSlots: this.classSlots, classSeen: this.classSeen, rng: this.rng.getState() }),
+      meta: cloneJson({
+        policy: this.policy,
+        classOrder: this.classOrder,
+        classSlots: this.classSlots,
+        classSeen: this.classSeen,
+        rng: this.rng.getState(),
+      }),
       arrays: this.store.exportArrays(),
     };
   }
@@ -124,7 +130,9 @@ export class ClassBalancedBuffer extends OnlineBuffer {
     const rng = checkRngState(state.meta?.rng, owner);
     const { classOrder, classSlots, classSeen, policy } = state.meta;
     if (JSON.stringify(policy) !== JSON.stringify(this.policy)) {
-      throw new CheckpointError(`${owner}: checkpoint policy ${JSON.stringify(policy)} differs from this buffer's ${JSON.stringify(this.policy)}`);
+      throw new CheckpointError(
+        `${owner}: checkpoint policy ${JSON.stringify(policy)} differs from this buffer's ${JSON.stringify(this.policy)}`,
+      );
     }
     const k = Array.isArray(classOrder) ? classOrder.length : -1;
     const ok =

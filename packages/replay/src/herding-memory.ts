@@ -1,6 +1,6 @@
 import { CheckpointError, ShapeError } from "@mnemo/core";
 import { BufferBase, type BufferOptions } from "./base.js";
-import { herdingSelection, type HerdingOptions } from "./herding.js";
+import { checkHerdingOptions, herdingSelection, type HerdingOptions } from "./herding.js";
 import { isPositiveInt, type SampleFields } from "./layout.js";
 import { canonicalPolicy, checkPolicy, classQuota, policyCapacity, type MemoryPolicy } from "./policy.js";
 import { checkRngState, checkStateHeader, cloneJson, STATE_FORMAT, type BufferState } from "./state.js";
@@ -47,6 +47,7 @@ export class HerdingMemory extends BufferBase {
 
   constructor(options: HerdingMemoryOptions) {
     checkPolicy(options.policy, "HerdingMemory");
+    checkHerdingOptions(options.herding ?? {}, "HerdingMemory");
     if (!isPositiveInt(options.numClasses)) {
       throw new ShapeError(`HerdingMemory: numClasses must be a positive integer, got ${options.numClasses}`);
     }
@@ -138,7 +139,9 @@ export class HerdingMemory extends BufferBase {
     const rng = checkRngState(state.meta?.rng, owner);
     const { policy, classOrder, classSlots, classPicks } = state.meta;
     if (JSON.stringify(policy) !== JSON.stringify(this.policy)) {
-      throw new CheckpointError(`${owner}: checkpoint policy ${JSON.stringify(policy)} differs from this memory's ${JSON.stringify(this.policy)}`);
+      throw new CheckpointError(
+        `${owner}: checkpoint policy ${JSON.stringify(policy)} differs from this memory's ${JSON.stringify(this.policy)}`,
+      );
     }
     const k = Array.isArray(classOrder) ? classOrder.length : -1;
     const ok =

@@ -19,6 +19,19 @@ export interface HerdingOptions {
 
 const EPSILON = 1e-8;
 
+/** Validates herding options (also called by HerdingMemory's constructor to fail early); returns the iteration cap. */
+export function checkHerdingOptions(options: HerdingOptions, owner: string): number {
+  const rule = options.rule ?? "pycil";
+  if (rule !== "pycil" && rule !== "icarl-theano") {
+    throw new ShapeError(`${owner}: herding rule must be "pycil" or "icarl-theano", got ${JSON.stringify(rule)}`);
+  }
+  const maxIterations = options.maxIterations ?? 1000;
+  if (!Number.isInteger(maxIterations) || maxIterations <= 0) {
+    throw new ShapeError(`${owner}: herding maxIterations must be a positive integer, got ${maxIterations}`);
+  }
+  return maxIterations;
+}
+
 /**
  * iCaRL herding on one class: returns the indices of `m` rows of `features` in selection order.
  * Keeping the first m' of the result is exactly what re-running with m' would give for the "pycil" rule,
@@ -32,18 +45,15 @@ export function herdingSelection(features: readonly Float32Array[], m: number, o
   const d = (features[0] as Float32Array).length;
   if (d === 0) throw new ShapeError("herdingSelection: feature rows have length 0");
   features.forEach((f, i) => {
-    if (f.length !== d) throw new ShapeError(`herdingSelection: feature row ${i} has length ${f.length}, row 0 has ${d}; all rows must have the same dimension`);
+    if (f.length !== d)
+      throw new ShapeError(
+        `herdingSelection: feature row ${i} has length ${f.length}, row 0 has ${d}; all rows must have the same dimension`,
+      );
   });
   if (!Number.isInteger(m) || m < 0 || m > n) {
     throw new ShapeError(`herdingSelection: m must be an integer in [0, ${n}] (the class has ${n} samples), got ${m}`);
   }
-  if (rule !== "pycil" && rule !== "icarl-theano") {
-    throw new ShapeError(`herdingSelection: rule must be "pycil" or "icarl-theano", got ${JSON.stringify(rule)}`);
-  }
-  const maxIterations = options.maxIterations ?? 1000;
-  if (!Number.isInteger(maxIterations) || maxIterations <= 0) {
-    throw new ShapeError(`herdingSelection: maxIterations must be a positive integer, got ${maxIterations}`);
-  }
+  const maxIterations = checkHerdingOptions(options, "herdingSelection");
 
   const x = new Float64Array(n * d);
   const mu = new Float64Array(d);

@@ -57,14 +57,19 @@ export function isPositiveInt(x: number): boolean {
 }
 
 /** Validates a layout and returns its normalised form (fields sorted by name so state is canonical). */
-export function normaliseLayout(layout: SampleLayout, owner: string): {
+export function normaliseLayout(
+  layout: SampleLayout,
+  owner: string,
+): {
   sampleShape: number[];
   sampleBytes: number;
   fields: Record<string, FieldSpec>;
 } {
   const shape = [...layout.sampleShape];
   if (shape.length === 0 || !shape.every(isPositiveInt)) {
-    throw new ShapeError(`${owner}: sampleShape must be a non-empty list of positive integers (e.g. [32, 32, 3]), got [${shape.join(", ")}]`);
+    throw new ShapeError(
+      `${owner}: sampleShape must be a non-empty list of positive integers (e.g. [32, 32, 3]), got [${shape.join(", ")}]`,
+    );
   }
   const sampleBytes = shape.reduce((a, b) => a * b, 1);
   const fields: Record<string, FieldSpec> = {};

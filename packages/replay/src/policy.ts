@@ -16,19 +16,23 @@ import { isPositiveInt } from "./layout.js";
  *   (PyCIL `fixed_memory=true`); the slab is sized for `numClasses` classes.
  */
 export type MemoryPolicy =
-  | { kind: "fixed-total"; total: number; rounding: "floor-spread" | "floor" | "ceil" }
-  | { kind: "per-class"; perClass: number };
+  { kind: "fixed-total"; total: number; rounding: "floor-spread" | "floor" | "ceil" } | { kind: "per-class"; perClass: number };
 
 export function checkPolicy(policy: MemoryPolicy, owner: string): void {
   if (policy.kind === "fixed-total") {
     if (!isPositiveInt(policy.total)) throw new ShapeError(`${owner}: memory policy total must be a positive integer, got ${policy.total}`);
     if (policy.rounding !== "floor-spread" && policy.rounding !== "floor" && policy.rounding !== "ceil") {
-      throw new ShapeError(`${owner}: memory policy rounding must be "floor-spread", "floor" or "ceil", got ${JSON.stringify(policy.rounding)}`);
+      throw new ShapeError(
+        `${owner}: memory policy rounding must be "floor-spread", "floor" or "ceil", got ${JSON.stringify(policy.rounding)}`,
+      );
     }
   } else if (policy.kind === "per-class") {
-    if (!isPositiveInt(policy.perClass)) throw new ShapeError(`${owner}: memory policy perClass must be a positive integer, got ${policy.perClass}`);
+    if (!isPositiveInt(policy.perClass))
+      throw new ShapeError(`${owner}: memory policy perClass must be a positive integer, got ${policy.perClass}`);
   } else {
-    throw new ShapeError(`${owner}: memory policy kind must be "fixed-total" or "per-class", got ${JSON.stringify((policy as { kind: unknown }).kind)}`);
+    throw new ShapeError(
+      `${owner}: memory policy kind must be "fixed-total" or "per-class", got ${JSON.stringify((policy as { kind: unknown }).kind)}`,
+    );
   }
 }
 

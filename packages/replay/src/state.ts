@@ -22,7 +22,9 @@ export function checkStateHeader(state: { format?: unknown; kind?: unknown }, ki
     throw new CheckpointError(`${owner}: unknown checkpoint format ${JSON.stringify(state.format)}; expected "${STATE_FORMAT}"`);
   }
   if (state.kind !== kind) {
-    throw new CheckpointError(`${owner}: checkpoint holds a "${String(state.kind)}" buffer, not a "${kind}" buffer; load it into the matching class`);
+    throw new CheckpointError(
+      `${owner}: checkpoint holds a "${String(state.kind)}" buffer, not a "${kind}" buffer; load it into the matching class`,
+    );
   }
 }
 

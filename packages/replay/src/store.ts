@@ -70,7 +70,9 @@ export class SampleStore {
     this.numClasses = numClasses;
     const bytes = capacity * norm.sampleBytes;
     if (!Number.isSafeInteger(bytes) || bytes > 2 ** 32) {
-      throw new ShapeError(`${owner}: capacity × sampleBytes = ${capacity} × ${norm.sampleBytes} bytes is too large for one slab; lower the capacity`);
+      throw new ShapeError(
+        `${owner}: capacity × sampleBytes = ${capacity} × ${norm.sampleBytes} bytes is too large for one slab; lower the capacity`,
+      );
     }
     this.images = new Uint8Array(bytes);
     this.labels = new Int32Array(capacity);
@@ -224,7 +226,9 @@ export class SampleStore {
 
   private checkOut(out: ReplayBatch, b: number): void {
     const short = (what: string, have: number, need: number): never => {
-      throw new ShapeError(`${this.owner}: output ${what} holds ${have} values but batch size ${b} needs ${need}; build it with createBatch(${b})`);
+      throw new ShapeError(
+        `${this.owner}: output ${what} holds ${have} values but batch size ${b} needs ${need}; build it with createBatch(${b})`,
+      );
     };
     if (out.images.length < b * this.sampleBytes) short("images", out.images.length, b * this.sampleBytes);
     if (out.labels.length < b) short("labels", out.labels.length, b);
@@ -266,7 +270,8 @@ export class SampleStore {
   }
 
   private checkSlot(slot: number): void {
-    if (!this.isOccupied(slot)) throw new ShapeError(`${this.owner}: slot ${slot} is not occupied (size ${this.count}, capacity ${this.capacity})`);
+    if (!this.isOccupied(slot))
+      throw new ShapeError(`${this.owner}: slot ${slot} is not occupied (size ${this.count}, capacity ${this.capacity})`);
   }
 
   /** Bytes of every typed array this store owns (slab, labels, fields and slot bookkeeping). */

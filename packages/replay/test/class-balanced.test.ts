@@ -112,7 +112,12 @@ describe("ClassBalancedBuffer (quota + per-class reservoir, §3.2)", () => {
     expect(per.capacity).toBe(12);
     shuffledLabels([5, 5, 5, 5], 3).forEach((y, i) => per.add(image(i), y));
     expect(counts(per, 4)).toEqual([3, 3, 3, 3]);
-    const ceil = new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: 3, policy: { kind: "fixed-total", total: 10, rounding: "ceil" }, seed: 1 });
+    const ceil = new ClassBalancedBuffer({
+      sampleShape: SHAPE,
+      numClasses: 3,
+      policy: { kind: "fixed-total", total: 10, rounding: "ceil" },
+      seed: 1,
+    });
     shuffledLabels([9, 9, 9], 4).forEach((y, i) => ceil.add(image(i), y));
     expect(counts(ceil, 3)).toEqual([4, 4, 4]);
     expect(ceil.size).toBe(12);
@@ -120,7 +125,9 @@ describe("ClassBalancedBuffer (quota + per-class reservoir, §3.2)", () => {
 
   it("rejects bad options and labels", () => {
     expect(() => new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: 0, policy: spread(10), seed: 1 })).toThrow(ShapeError);
-    expect(() => new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: 3, policy: spread(0), seed: 1 })).toThrow(/total must be a positive integer/);
+    expect(() => new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: 3, policy: spread(0), seed: 1 })).toThrow(
+      /total must be a positive integer/,
+    );
     const bad = { kind: "fixed-total", total: 10, rounding: "round" } as unknown as MemoryPolicy;
     expect(() => new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: 3, policy: bad, seed: 1 })).toThrow(/rounding/);
     const buf = new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: 3, policy: spread(10), seed: 1 });

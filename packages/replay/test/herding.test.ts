@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SeededRng, ShapeError } from "@mnemo/core";
-import { herdingSelection, HerdingMemory, type MemoryPolicy } from "../src/index.js";
+import { herdingSelection, HerdingMemory, type HerdingOptions, type MemoryPolicy } from "../src/index.js";
 import { idOf, images, SHAPE } from "./helpers.js";
 
 const deg = (a: number) => Float32Array.of(Math.cos((a * Math.PI) / 180), Math.sin((a * Math.PI) / 180));
@@ -124,5 +124,7 @@ describe("HerdingMemory", () => {
     expect(() => mem.addClass(1, { images: d.images.subarray(8), features: d.features })).toThrow(/32 bytes but 5 labels/);
     expect(() => mem.addClass(5, d)).toThrow(/out of range/);
     expect(mem.classes()).toEqual([0]);
+    const badRule = { rule: "lucir" } as unknown as HerdingOptions;
+    expect(() => new HerdingMemory({ sampleShape: SHAPE, numClasses: 3, policy, seed: 1, herding: badRule })).toThrow(/herding rule/);
   });
 });

@@ -32,7 +32,10 @@ describe("ReservoirBuffer (Algorithm R, §3.1)", () => {
   });
 
   it("keeps everything, in order, when M ≥ N", () => {
-    for (const [m, n] of [[20, 20], [50, 13]] as const) {
+    for (const [m, n] of [
+      [20, 20],
+      [50, 13],
+    ] as const) {
       const buf = reservoir(m, 3);
       buf.addBatch({ images: images([...Array(n).keys()]), labels: new Array(n).fill(0) });
       expect(storedIds(buf)).toEqual([...Array(n).keys()]);

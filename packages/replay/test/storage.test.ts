@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CheckpointError, ShapeError } from "@mnemo/core";
-import {
-  ClassBalancedBuffer,
-  GDumbBuffer,
-  HerdingMemory,
-  ReservoirBuffer,
-  type ReplayBatch,
-  type SampleBatchInput,
-} from "../src/index.js";
+import { ClassBalancedBuffer, GDumbBuffer, HerdingMemory, ReservoirBuffer, type ReplayBatch, type SampleBatchInput } from "../src/index.js";
 import { BYTES, idOf, image, images, SHAPE, shuffledLabels } from "./helpers.js";
 
 const FIELDS = { logits: { type: "float32", width: 3 }, task: { type: "int32", width: 1 } } as const;
@@ -27,7 +20,11 @@ function throughCheckpoint<S extends { meta: unknown; layout: unknown; arrays: u
 }
 
 function snapshot(batch: ReplayBatch, n: number): unknown {
-  return { images: [...batch.images.subarray(0, n * BYTES)], labels: [...batch.labels.subarray(0, n)], slots: [...batch.slots.subarray(0, n)] };
+  return {
+    images: [...batch.images.subarray(0, n * BYTES)],
+    labels: [...batch.labels.subarray(0, n)],
+    slots: [...batch.slots.subarray(0, n)],
+  };
 }
 
 describe("slab storage and sampling", () => {
@@ -79,7 +76,9 @@ describe("slab storage and sampling", () => {
     expect(() => buf.sample(0, buf.createBatch(4))).toThrow(ShapeError);
     expect(() => buf.add(image(0), 0)).toThrow(/field "logits" was declared/);
     expect(() => buf.add(image(0), 0, { logits: [1, 2], task: [0] })).toThrow(/"logits" has 2 values, expected 1 × 3/);
-    expect(() => new ReservoirBuffer({ sampleShape: SHAPE, fields: { x: { type: "float32", width: 0 } }, capacity: 1, seed: 1 })).toThrow(/width/);
+    expect(() => new ReservoirBuffer({ sampleShape: SHAPE, fields: { x: { type: "float32", width: 0 } }, capacity: 1, seed: 1 })).toThrow(
+      /width/,
+    );
   });
 
   it("fieldAt is a writable view (refreshing DER++ logits in place)", () => {
@@ -96,7 +95,12 @@ describe("slab storage and sampling", () => {
     const slab = 2000 * 3072;
     const labelsAndSlots = 2000 * 4 * 4; // labels + occupied + position + free stack, int32 each
     expect(buf.byteSize()).toBe(slab + labelsAndSlots);
-    const withLogits = new ReservoirBuffer({ sampleShape: [32, 32, 3], capacity: 2000, seed: 1, fields: { logits: { type: "float32", width: 100 } } });
+    const withLogits = new ReservoirBuffer({
+      sampleShape: [32, 32, 3],
+      capacity: 2000,
+      seed: 1,
+      fields: { logits: { type: "float32", width: 100 } },
+    });
     expect(withLogits.byteSize() - buf.byteSize()).toBe(2000 * 100 * 4);
   });
 });
@@ -109,12 +113,21 @@ describe("state() / load() round trip", () => {
     const b = new ReservoirBuffer({ sampleShape: SHAPE, fields: FIELDS, capacity: 20, seed: 999 });
     b.load(state);
     expect(b.seen).toBe(70);
-    const more = batchOf([...Array(100).keys()].map((i) => 70 + i), (id) => id % 7);
+    const more = batchOf(
+      [...Array(100).keys()].map((i) => 70 + i),
+      (id) => id % 7,
+    );
     const outA = a.createBatch(8);
     const outB = b.createBatch(8);
     for (let step = 0; step < 10; step++) {
-      const chunk = { images: more.images.subarray(step * 10 * BYTES, (step + 1) * 10 * BYTES), labels: (more.labels as number[]).slice(step * 10, step * 10 + 10),
-        fields: { logits: (more.fields!.logits as Float32Array).subarray(step * 30, step * 30 + 30), task: (more.fields!.task as Int32Array).subarray(step * 10, step * 10 + 10) } };
+      const chunk = {
+        images: more.images.subarray(step * 10 * BYTES, (step + 1) * 10 * BYTES),
+        labels: (more.labels as number[]).slice(step * 10, step * 10 + 10),
+        fields: {
+          logits: (more.fields!.logits as Float32Array).subarray(step * 30, step * 30 + 30),
+          task: (more.fields!.task as Int32Array).subarray(step * 10, step * 10 + 10),
+        },
+      };
       a.addBatch(chunk);
       b.addBatch(chunk);
       a.sample(8, outA);
@@ -132,10 +145,16 @@ describe("state() / load() round trip", () => {
     const C = 5;
     const labels = shuffledLabels([30, 30, 30, 30, 30], 4);
     const ids = labels.map((_, i) => i);
-    const make = () => [
-      new ClassBalancedBuffer({ sampleShape: SHAPE, numClasses: C, policy: { kind: "fixed-total", total: 23, rounding: "floor-spread" }, seed: 1 }),
-      new GDumbBuffer({ sampleShape: SHAPE, numClasses: C, capacity: 23, seed: 1 }),
-    ] as const;
+    const make = () =>
+      [
+        new ClassBalancedBuffer({
+          sampleShape: SHAPE,
+          numClasses: C,
+          policy: { kind: "fixed-total", total: 23, rounding: "floor-spread" },
+          seed: 1,
+        }),
+        new GDumbBuffer({ sampleShape: SHAPE, numClasses: C, capacity: 23, seed: 1 }),
+      ] as const;
     const [cb, gd] = make();
     cb.addBatch({ images: images(ids.slice(0, 60)), labels: labels.slice(0, 60) });
     gd.addBatch({ images: images(ids.slice(0, 60)), labels: labels.slice(0, 60) });
@@ -143,7 +162,10 @@ describe("state() / load() round trip", () => {
     cb2.load(throughCheckpoint(cb.state()));
     gd2.load(throughCheckpoint(gd.state()));
     const rest = { images: images(ids.slice(60)), labels: labels.slice(60) };
-    for (const [x, y] of [[cb, cb2], [gd, gd2]] as const) {
+    for (const [x, y] of [
+      [cb, cb2],
+      [gd, gd2],
+    ] as const) {
       x.addBatch(rest);
       y.addBatch(rest);
       const ox = x.createBatch(16);
