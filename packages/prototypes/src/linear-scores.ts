@@ -48,7 +48,7 @@ export function argmaxScores(x: DenseMatrix, scorer: LinearScorer, rowScale: Flo
       const o1 = o0 + d;
       const o2 = o1 + d;
       const o3 = o2 + d;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0; // prettier-ignore
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
       for (let j = 0; j < d; j++) {
         const u = xd[xa + j];
         const v = xd[xb + j];
@@ -73,14 +73,14 @@ export function argmaxScores(x: DenseMatrix, scorer: LinearScorer, rowScale: Flo
       b1 = kb * b1 + bias[c + 1];
       b2 = kb * b2 + bias[c + 2];
       b3 = kb * b3 + bias[c + 3];
-      if (a0 > bestA) { bestA = a0; cA = c; } // prettier-ignore
-      if (a1 > bestA) { bestA = a1; cA = c + 1; } // prettier-ignore
-      if (a2 > bestA) { bestA = a2; cA = c + 2; } // prettier-ignore
-      if (a3 > bestA) { bestA = a3; cA = c + 3; } // prettier-ignore
-      if (b0 > bestB) { bestB = b0; cB = c; } // prettier-ignore
-      if (b1 > bestB) { bestB = b1; cB = c + 1; } // prettier-ignore
-      if (b2 > bestB) { bestB = b2; cB = c + 2; } // prettier-ignore
-      if (b3 > bestB) { bestB = b3; cB = c + 3; } // prettier-ignore
+      if (a0 > bestA) { bestA = a0; cA = c; }
+      if (a1 > bestA) { bestA = a1; cA = c + 1; }
+      if (a2 > bestA) { bestA = a2; cA = c + 2; }
+      if (a3 > bestA) { bestA = a3; cA = c + 3; }
+      if (b0 > bestB) { bestB = b0; cB = c; }
+      if (b1 > bestB) { bestB = b1; cB = c + 1; }
+      if (b2 > bestB) { bestB = b2; cB = c + 2; }
+      if (b3 > bestB) { bestB = b3; cB = c + 3; }
     }
     for (; c < C; c++) {
       const o = c * d;
@@ -92,8 +92,8 @@ export function argmaxScores(x: DenseMatrix, scorer: LinearScorer, rowScale: Flo
       }
       sa = ka * sa + bias[c];
       sb = kb * sb + bias[c];
-      if (sa > bestA) { bestA = sa; cA = c; } // prettier-ignore
-      if (sb > bestB) { bestB = sb; cB = c; } // prettier-ignore
+      if (sa > bestA) { bestA = sa; cA = c; }
+      if (sb > bestB) { bestB = sb; cB = c; }
     }
     out[i] = cA;
     out[i + 1] = cB;
@@ -108,7 +108,7 @@ export function argmaxScores(x: DenseMatrix, scorer: LinearScorer, rowScale: Flo
       let s = 0;
       for (let j = 0; j < d; j++) s += xd[xo + j] * w[o + j];
       s = k * s + bias[c];
-      if (s > best) { best = s; bestC = c; } // prettier-ignore
+      if (s > best) { best = s; bestC = c; }
     }
     out[i] = bestC;
   }
