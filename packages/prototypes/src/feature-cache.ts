@@ -31,6 +31,8 @@ export class FeatureCache<K extends string | number = string> {
   readonly maxBytes: number;
   // Map iteration order is insertion order: re-inserting on access keeps the LRU entry first.
   private readonly entries = new Map<K, CachedFeatures>();
+  // In-flight computations, so concurrent requests for one task run the backbone once.
+  private readonly pending = new Map<K, Promise<CachedFeatures>>();
   private used = 0;
   private hits = 0;
   private misses = 0;
@@ -96,13 +98,23 @@ export class FeatureCache<K extends string | number = string> {
     return true;
   }
 
-  /** Cached value, or compute, cache (if it fits) and return it. */
+  /** Cached value, or compute, cache (if it fits) and return it. Concurrent calls for one key share one computation. */
   async getOrCompute(key: K, compute: () => CachedFeatures | Promise<CachedFeatures>): Promise<CachedFeatures> {
     const hit = this.get(key);
     if (hit !== undefined) return hit;
-    const value = await compute();
-    this.set(key, value);
-    return value;
+    const inFlight = this.pending.get(key);
+    if (inFlight !== undefined) return inFlight;
+    const run = (async () => {
+      try {
+        const value = await compute();
+        this.set(key, value);
+        return value;
+      } finally {
+        this.pending.delete(key);
+      }
+    })();
+    this.pending.set(key, run);
+    return run;
   }
 
   delete(key: K): boolean {

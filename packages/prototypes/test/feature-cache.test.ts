@@ -54,6 +54,22 @@ describe("FeatureCache", () => {
     expect(c.stats()).toMatchObject({ hits: 1, misses: 1 });
   });
 
+  it("concurrent getOrCompute calls for one key share one computation; a failed compute is not cached", async () => {
+    const c = new FeatureCache({ maxBytes: 1_000 });
+    let calls = 0;
+    const slow = () =>
+      new Promise<CachedFeatures>((resolve) => {
+        calls++;
+        setTimeout(() => resolve(entry(2)), 5);
+      });
+    const [a, b] = await Promise.all([c.getOrCompute("t", slow), c.getOrCompute("t", slow)]);
+    expect(calls).toBe(1);
+    expect(b).toBe(a);
+    await expect(c.getOrCompute("bad", () => Promise.reject(new Error("backbone failed")))).rejects.toThrow("backbone failed");
+    expect(c.has("bad")).toBe(false);
+    expect(await c.getOrCompute("bad", () => entry(1))).toBeDefined();
+  });
+
   it("validates its budget and entries", () => {
     expect(() => new FeatureCache({ maxBytes: -1 })).toThrow(/maxBytes/);
     const c = new FeatureCache({ maxBytes: 1_000 });
