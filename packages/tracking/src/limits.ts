@@ -26,7 +26,18 @@ function pathNotUnique(name: string): boolean {
 
 export type EntityKind = "metric" | "param" | "tag";
 
+// Training loops log the same few keys millions of times; validate each once.
+const validated = new Set<string>();
+const MAX_CACHED = 10_000;
+
 export function validateKey(kind: EntityKind, key: string): void {
+  const cacheKey = `${kind}\u0000${key}`;
+  if (validated.has(cacheKey)) return;
+  checkKey(kind, key);
+  if (validated.size < MAX_CACHED) validated.add(cacheKey);
+}
+
+function checkKey(kind: EntityKind, key: string): void {
   if (typeof key !== "string" || key.length === 0) {
     throw new TrackingError(`Invalid ${kind} name: empty. Give every ${kind} a non-empty name.`, {
       errorCode: "INVALID_PARAMETER_VALUE",

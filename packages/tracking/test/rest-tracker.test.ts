@@ -63,8 +63,9 @@ describe("RestTracker", () => {
   });
 
   it("never makes training wait on the network: logMetrics returns while the server hangs", async () => {
-    const t = tracker({ retry: { ...FAST_RETRY, timeoutMs: 2000, maxAttempts: 1 } });
-    await t.startRun(info);
+    const t = tracker({ retry: { ...FAST_RETRY, timeoutMs: 300, maxAttempts: 1 } });
+    const runId = await t.startRun(info);
+    await t.flush();
     server.inject({ kind: "timeout" }, { path: "log-batch", times: 1000 });
     const start = performance.now();
     for (let step = 0; step < 3000; step++) t.logMetrics({ loss: step }, step);
@@ -72,6 +73,9 @@ describe("RestTracker", () => {
     // 3000 synchronous enqueues against a server that never answers.
     expect(elapsed).toBeLessThan(500);
     expect(t.queueLength).toBeGreaterThanOrEqual(2000);
+    server.clearFaults();
+    await t.endRun("FINISHED");
+    expectExactlyOnce(server.runs.get(runId)!.metrics, 3000, ["loss"]);
   });
 
   it("loses and duplicates nothing when the server fails mid-run (500s, drops, timeouts) and recovers", async () => {

@@ -47,6 +47,8 @@ export interface ServerRun {
   params: Map<string, string>;
   tags: Map<string, string>;
   metrics: ServerMetric[];
+  /** Identity of every stored metric, for SQL-store-like de-duplication in O(1). */
+  metricIds: Set<string>;
 }
 
 export interface TestServerOptions {
@@ -269,6 +271,7 @@ export class MlflowTestServer {
           params: new Map(),
           tags,
           metrics: [],
+          metricIds: new Set(),
         };
         this.runs.set(runId, run);
         return { run: runJson(run) };
@@ -341,8 +344,10 @@ export class MlflowTestServer {
     });
     for (const p of params) run.params.set(p.key, p.value);
     for (const m of parsed) {
-      const dup = this.options.dedupeMetrics !== false && run.metrics.some((x) => x.key === m.key && x.timestamp === m.timestamp && x.step === m.step && Object.is(x.value, m.value));
-      if (!dup) run.metrics.push(m);
+      const id = `${m.key}\u0000${m.timestamp}\u0000${m.step}\u0000${String(m.value)}`;
+      if (this.options.dedupeMetrics !== false && run.metricIds.has(id)) continue;
+      run.metricIds.add(id);
+      run.metrics.push(m);
     }
     for (const t of tags) run.tags.set(t.key, t.value);
   }
