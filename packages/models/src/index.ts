@@ -2,3 +2,4 @@ export { mlp, growLinearHead, linearHeadInit, type MlpOptions } from "./backbone
 export { createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState, type SgdConfig, type AdamConfig } from "./train/optimizers.js";
 export { learningRate, type ScheduleConfig, type WarmupConfig } from "./train/schedules.js";
 export { SupervisedLearner, crossEntropy, type SupervisedLearnerOptions, type TrainingConfig } from "./train/supervised-learner.js";
+export * from "./backbones/index.js";

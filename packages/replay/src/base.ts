@@ -1,4 +1,4 @@
-import type { RandomStream } from "@mnemo/core";
+import type { RandomStream } from "@mnemo/core/rng";
 import type { FieldArray, ReplayBatch, SampleBatchInput, SampleFields, SampleLayout } from "./layout.js";
 import { resolveRandom, type RandomSource } from "./rng.js";
 import { SampleStore } from "./store.js";

@@ -1,4 +1,4 @@
-import { CheckpointError, ShapeError } from "@mnemo/core";
+import { CheckpointError, ShapeError } from "@mnemo/core/errors";
 import { OnlineBuffer, type BufferOptions } from "./base.js";
 import type { SampleFields } from "./layout.js";
 import { canonicalPolicy, checkPolicy, classQuota, policyCapacity, type MemoryPolicy } from "./policy.js";

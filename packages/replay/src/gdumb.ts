@@ -1,4 +1,4 @@
-import { CheckpointError, ShapeError } from "@mnemo/core";
+import { CheckpointError, ShapeError } from "@mnemo/core/errors";
 import { OnlineBuffer, type BufferOptions } from "./base.js";
 import { isPositiveInt, type SampleFields } from "./layout.js";
 import { checkRngState, checkStateHeader, cloneJson, STATE_FORMAT, type BufferState } from "./state.js";

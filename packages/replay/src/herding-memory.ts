@@ -1,4 +1,4 @@
-import { CheckpointError, ShapeError } from "@mnemo/core";
+import { CheckpointError, ShapeError } from "@mnemo/core/errors";
 import { BufferBase, type BufferOptions } from "./base.js";
 import { checkHerdingOptions, herdingSelection, type HerdingOptions } from "./herding.js";
 import { isPositiveInt, type SampleFields } from "./layout.js";

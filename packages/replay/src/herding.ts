@@ -1,4 +1,4 @@
-import { ShapeError } from "@mnemo/core";
+import { ShapeError } from "@mnemo/core/errors";
 
 /**
  * - `"pycil"` (default): greedy mean matching, k-th pick = argmin over unpicked i of ‖μ − (S + f_i)/k‖₂

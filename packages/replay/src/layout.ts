@@ -1,4 +1,4 @@
-import { ShapeError } from "@mnemo/core";
+import { ShapeError } from "@mnemo/core/errors";
 
 /** Element type of an extra per-sample field. */
 export type FieldType = "uint8" | "int32" | "float32";

@@ -1,4 +1,4 @@
-import { ShapeError } from "@mnemo/core";
+import { ShapeError } from "@mnemo/core/errors";
 import { isPositiveInt } from "./layout.js";
 
 /**

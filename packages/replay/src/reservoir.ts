@@ -1,4 +1,4 @@
-import { CheckpointError } from "@mnemo/core";
+import { CheckpointError } from "@mnemo/core/errors";
 import { OnlineBuffer, type BufferOptions } from "./base.js";
 import type { SampleFields } from "./layout.js";
 import { checkRngState, checkStateHeader, STATE_FORMAT, type BufferState } from "./state.js";

@@ -1,4 +1,4 @@
-import { RandomStream, SeededRng } from "@mnemo/core";
+import { RandomStream, SeededRng } from "@mnemo/core/rng";
 
 /**
  * A buffer's randomness: either a seed (the buffer then owns the stream "replay" of `new SeededRng(seed)`),

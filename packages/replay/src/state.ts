@@ -1,4 +1,5 @@
-import { CheckpointError, type RandomStreamState } from "@mnemo/core";
+import { CheckpointError } from "@mnemo/core/errors";
+import { type RandomStreamState } from "@mnemo/core/rng";
 import type { StoreArrays, StoreLayoutState } from "./store.js";
 
 export const STATE_FORMAT = "mnemo.replay/1";

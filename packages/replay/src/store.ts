@@ -1,4 +1,5 @@
-import { CheckpointError, ShapeError, type RandomStream } from "@mnemo/core";
+import { CheckpointError, ShapeError } from "@mnemo/core/errors";
+import { type RandomStream } from "@mnemo/core/rng";
 import {
   fieldArray,
   isPositiveInt,

@@ -1,5 +1,5 @@
 /** `mnemo run <config.yaml> [--set key=value ...] [--quiet]` */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Backbone,
@@ -7,7 +7,6 @@ import {
   type ExperimentContext,
   type ExperimentResult,
   loadConfig,
-  MemoryTracker,
   runExperiment,
   SeededRng,
   selectBackend,
@@ -18,7 +17,8 @@ import {
   type TaskStream,
 } from "@mnemo/core";
 import { buildStream } from "@mnemo/data";
-import { mlp, SupervisedLearner, type OptimizerConfig, type ScheduleConfig } from "@mnemo/models";
+import { createBackbone, mlp, SupervisedLearner, type OptimizerConfig, type ScheduleConfig } from "@mnemo/models";
+import { accuracyCurvesSvg, accuracyHeatmapSvg, createTracker, flattenConfig } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { type ExperimentConfig, experimentConfigSchema } from "../config-schema.js";
 import { createRunDir, gitInfo, matrixToCsv, type RunInfo, writeJson } from "../run-dir.js";
@@ -62,7 +62,13 @@ function makeBackbone(config: ExperimentConfig, stream: TaskStream, where: (path
     case "mlp":
       return mlp({ inputShape: stream.inputShape, hidden: config.model.hidden });
     default:
-      throw where("model.backbone", `backbone "${config.model.backbone}" is not available in this build yet; use mlp`);
+      try {
+        return createBackbone(config.model.backbone, { inputShape: stream.inputShape });
+      } catch (err) {
+        // e.g. a 28x28 stream on a backbone that needs 32x32: the user fixes model.backbone.
+        if (err instanceof ConfigError) throw err;
+        throw where("model.backbone", (err as Error).message);
+      }
   }
 }
 
@@ -143,8 +149,20 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
       maxStepsPerTask: config.training.max_steps_per_task,
     },
   });
-  const tracker: Tracker = new MemoryTracker();
-  await tracker.startRun({ experimentName: config.name, runName, params: {}, tags: { seed: String(config.seed), backend: backend.description, stream_hash: stream.hash } });
+  const tracker: Tracker = createTracker({ runDir: dir, onWarning: (m) => process.stderr.write(`mnemo: tracking: ${m}\n`) });
+  const tags: Record<string, string> = {
+    "mnemo.seed": String(config.seed),
+    "mnemo.backend": backend.description,
+    "mnemo.threads": String(backend.threads),
+    "mnemo.version": MNEMO_VERSION,
+    "mnemo.streamHash": stream.hash,
+    "mnemo.runDir": dir,
+  };
+  if (git.commit) {
+    tags["mnemo.gitCommit"] = git.commit;
+    tags["mlflow.source.git.commit"] = git.commit;
+  }
+  await tracker.startRun({ experimentName: config.name, runName, params: flattenConfig(config as unknown as Record<string, unknown>), tags });
   const context: ExperimentContext = { rng, tracker, backend, stream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
 
   const header = ["task", "classes", "train s", "eval s", "acc(task)", "A_t", "forgetting"];
@@ -160,7 +178,15 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
           const At = accuracyCurve(seen, partial.testSizes.slice(0, i + 1))[i] as number;
           const F = i > 0 ? averageForgetting(seen) : Number.NaN;
           rows.push([i, stream.taskClasses[i]?.length ?? 0, (partial.trainSeconds[i] ?? 0).toFixed(1), (partial.evalSeconds[i] ?? 0).toFixed(1), pct(row[i]), pct(At), pct(F)]);
-          tracker.logMetrics({ accuracy_step: At, [`acc_task${i}`]: row[i] ?? Number.NaN }, i);
+          const perTask: Record<string, number> = { seen_accuracy: At, task_time_sec: partial.trainSeconds[i] ?? 0 };
+          row.forEach((v, j) => {
+            if (v !== null) perTask[`accuracy/task_${j}`] = v;
+          });
+          if (i > 0) {
+            perTask.forgetting = F;
+            perTask.backward_transfer = summarize(seen).backwardTransfer;
+          }
+          tracker.logMetrics(perTask, i);
           log((rows.length === 1 ? formatTable(header, rows) : formatTable(header, rows).split("\n").pop()) as string);
           writeJson(dir, "accuracy_matrix.json", { matrix: partial.matrix, taskClasses: partial.taskClasses, testSizes: partial.testSizes });
           writeFileSync(join(dir, "accuracy_matrix.csv"), matrixToCsv(partial.matrix));
@@ -176,6 +202,7 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
     info.error = (err as Error).message;
     writeJson(dir, "run.json", info);
     learner.dispose();
+    await tracker.endRun("FAILED").catch((e: unknown) => process.stderr.write(`mnemo: tracking: could not close the run: ${(e as Error).message}\n`));
     throw err;
   }
   learner.dispose();
@@ -188,11 +215,30 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
       backward_transfer: summary.backwardTransfer,
       forgetting: summary.forgetting,
     },
-    perStep: summary.accuracyCurve.map((a, t) => ({ step: t, accuracy: a, forgetting: t > 0 ? summary.forgettingCurve[t - 1] : null })),
+    perStep: summary.accuracyCurve.map((a, t) => (t > 0 ? { accuracy: a, forgetting: summary.forgettingCurve[t - 1] as number } : { accuracy: a })),
   });
+  const heatmap = accuracyHeatmapSvg(result.matrix);
+  const curves = accuracyCurvesSvg(result.matrix);
+  mkdirSync(join(dir, "plots"), { recursive: true });
+  writeFileSync(join(dir, "plots", "accuracy_heatmap.svg"), heatmap);
+  writeFileSync(join(dir, "plots", "accuracy_curves.svg"), curves);
+  tracker.logMetrics(
+    {
+      final_average_accuracy: summary.finalAverageAccuracy,
+      average_incremental_accuracy: summary.averageIncrementalAccuracy,
+      ...(result.matrix.length > 1 ? { backward_transfer: summary.backwardTransfer, final_forgetting: summary.forgetting } : {}),
+    },
+    result.matrix.length - 1,
+  );
+  for (const name of ["config.yaml", "accuracy_matrix.json", "accuracy_matrix.csv", "metrics.json", "label_map.json"]) {
+    await tracker.logArtifact(name, readFileSync(join(dir, name)));
+  }
+  await tracker.logArtifact("plots/accuracy_heatmap.svg", heatmap);
+  await tracker.logArtifact("plots/accuracy_curves.svg", curves);
   info.status = "FINISHED";
   info.endedAt = new Date().toISOString();
   writeJson(dir, "run.json", info);
+  await tracker.logArtifact("run.json", readFileSync(join(dir, "run.json")));
   await tracker.endRun("FINISHED");
 
   log("");
