@@ -23,3 +23,6 @@ export { ICARL_ORDER, PYCIL_ORDER } from "./streams/orders.js";
 export { partitionClasses, type RemainderPolicy } from "./streams/partition.js";
 export { CIFAR100_TOPIC_DIR } from "./streams/fscil.js";
 export { canonicalJson } from "./streams/hash.js";
+export { EpisodeSampler, type Episode, type EpisodeSamplerOptions } from "./streams/episodes.js";
+export { toFloatBatch, labelBatch, batchIndices, type BatchOptions } from "./batching.js";
+export { createAugmentation, augmentationConfigSchema, type AugmentationConfig, type Normalization } from "./augment.js";

@@ -79,7 +79,10 @@ export class CifarRecordParser {
     this.fileBytes = bytes;
   }
 
-  push(chunk: Uint8Array): void {
+  push(input: Uint8Array): void {
+    // Node Buffers are a Uint8Array subclass; indexing them from the hot loop below makes the
+    // element access polymorphic and several times slower, so always work on a plain view.
+    const chunk = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
     let pos = 0;
     if (this.fileOffset + chunk.length > this.fileBytes) {
       throw new DataError(`${this.file}: more data than the announced ${this.fileBytes} bytes`, {

@@ -22,7 +22,13 @@ export const fineToCoarse = (fine: number): number => fine % 20;
  * Random CIFAR records. Returns the file bytes (planar R, G, B) and the NHWC arrays the parser
  * must reproduce. `variant` 10 writes 1 label byte, 100 writes coarse + fine.
  */
-export function generateCifarRecords(variant: 10 | 100, count: number, seed: number, classes = variant): { bytes: Uint8Array; expected: GeneratedCifar } {
+export function generateCifarRecords(
+  variant: 10 | 100,
+  count: number,
+  seed: number,
+  classes: number = variant,
+  pixels: "random" | "pattern" = "random",
+): { bytes: Uint8Array; expected: GeneratedCifar } {
   const rng = new RandomStream(streamKey(seed, "cifar-generator"));
   const lb = variant === 100 ? 2 : 1;
   const rec = lb + 3072;
@@ -40,7 +46,8 @@ export function generateCifarRecords(variant: 10 | 100, count: number, seed: num
     } else bytes[i * rec] = y;
     for (let p = 0; p < 1024; p++) {
       for (let c = 0; c < 3; c++) {
-        const v = rng.nextUint32() & 0xff;
+        // "pattern" is a cheap, still position- and image-dependent fill for full-size files.
+        const v = pixels === "random" ? rng.nextUint32() & 0xff : (i * 31 + p * 7 + c * 101) & 0xff;
         bytes[i * rec + lb + c * 1024 + p] = v;
         images[i * 3072 + p * 3 + c] = v;
       }
