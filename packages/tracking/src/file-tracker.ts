@@ -28,6 +28,7 @@ export class FileTracker implements Tracker {
   private writing: Promise<void> = Promise.resolve();
   private failure?: unknown;
   private timer?: NodeJS.Timeout;
+  private closed = false;
 
   constructor(options: FileTrackerOptions) {
     this.store = new MlflowFileStore(options);
@@ -95,6 +96,7 @@ export class FileTracker implements Tracker {
     this.timer = undefined;
     const endTime = this.clock();
     this.kick();
+    this.closed = true;
     await this.writing;
     if (this.failure) {
       throw new TrackingError(`Writing run ${run.runId} under ${run.dir} failed: ${(this.failure as Error).message}`, {}, { cause: this.failure });
@@ -110,6 +112,7 @@ export class FileTracker implements Tracker {
 
   private requireRun(call: string): FileRunInfo {
     if (!this.run) throw new TrackingError(`${call} called before startRun; await tracker.startRun(...) first.`);
+    if (this.closed) throw new TrackingError(`${call} called after endRun on run ${this.run.runId}; start a new tracker for a new run.`);
     return this.run;
   }
 

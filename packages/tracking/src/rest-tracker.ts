@@ -46,7 +46,9 @@ export class RestTracker implements Tracker {
   private readonly warn: (message: string) => void;
   private run?: MlflowRunInfo;
   private readonly queue: LogBatch = { metrics: [], params: [], tags: [] };
-  private flushing?: Promise<void>;
+  /** The one drain in progress; every send goes through it so two requests never overlap. */
+  private flushing?: Promise<boolean>;
+  private closed = false;
   private timer?: NodeJS.Timeout;
   private unavailableUntil = 0;
   /** Warn once per outage, not once per failed background attempt. */
@@ -147,11 +149,11 @@ export class RestTracker implements Tracker {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     const endTime = this.clock();
-    if (this.flushing) await this.flushing;
+    this.closed = true;
     // One more full drain even if the server was recently unavailable: the client's own
     // bounded retries decide how long shutdown may wait.
     this.unavailableUntil = 0;
-    const drained = await this.drain(true);
+    const drained = await this.serialDrain(true);
     const leftovers: PendingOp[] = [];
     if (!drained) leftovers.push(...batchOps(this.client.trackingUri, run.runId, this.takeAll()));
     let updateError: unknown;
@@ -188,13 +190,13 @@ export class RestTracker implements Tracker {
 
   /** Waits until everything queued so far was sent (or the server was found unavailable). */
   async flush(): Promise<boolean> {
-    if (this.flushing) await this.flushing;
     this.unavailableUntil = 0;
-    return this.drain(false);
+    return this.serialDrain(false);
   }
 
   private requireRun(call: string): MlflowRunInfo {
     if (!this.run) throw new TrackingError(`${call} called before startRun; await tracker.startRun(...) first.`);
+    if (this.closed) throw new TrackingError(`${call} called after endRun on run ${this.run.runId}; start a new tracker for a new run.`);
     return this.run;
   }
 
@@ -203,12 +205,19 @@ export class RestTracker implements Tracker {
   }
 
   private kick(): void {
-    if (this.flushing || this.queued() === 0 || Date.now() < this.unavailableUntil) return;
-    this.flushing = this.drain(false)
-      .then(() => undefined)
-      .finally(() => {
-        this.flushing = undefined;
-      });
+    if (this.flushing || this.closed || this.queued() === 0 || Date.now() < this.unavailableUntil) return;
+    void this.serialDrain(false);
+  }
+
+  /** Queues a drain behind the current one; never lets two run concurrently. */
+  private serialDrain(final: boolean): Promise<boolean> {
+    const previous = this.flushing ?? Promise.resolve(true);
+    const next: Promise<boolean> = previous.then(() => this.drain(final));
+    this.flushing = next;
+    void next.finally(() => {
+      if (this.flushing === next) this.flushing = undefined;
+    });
+    return next;
   }
 
   /** Sends the queue front to back, one request at a time. Resolves false if the server is unavailable. */

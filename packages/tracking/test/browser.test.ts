@@ -7,13 +7,14 @@ import { writeReport } from "../src/report.js";
 import { runJson, writeRunDir } from "./fixtures.js";
 import { tempDir } from "./helpers.js";
 
-const CHROMIUM = "/usr/bin/chromium";
+// Overridable only so the skip/fail branches themselves can be exercised.
+const CHROMIUM = process.env.MNEMO_CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
 
 if (!available && process.env.CI) {
   // In CI the browser is part of the contract: a missing one must fail, not skip.
   describe("report in headless Chromium", () => {
-    it("needs /usr/bin/chromium", () => {
+    it(`needs ${CHROMIUM}`, () => {
       throw new Error(`${CHROMIUM} is missing; install it with \`apt-get install -y chromium\` (required when CI is set).`);
     });
   });

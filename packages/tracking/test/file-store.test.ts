@@ -122,6 +122,7 @@ describe("MLflow file store layout", () => {
     expect(meta()).toMatch(/^end_time: null$/m);
     await t.endRun("KILLED");
     expect(meta()).toMatch(/^status: 5$/m);
+    expect(() => t.logMetrics({ late: 1 })).toThrow(/after endRun/);
     const t2 = fileTracker(["b".repeat(32)]);
     const id2 = await t2.startRun({ experimentName: "e", runName: "r2", params: {}, tags: {}, parentRunId: id });
     await t2.endRun("FAILED");

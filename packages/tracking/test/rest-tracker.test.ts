@@ -101,6 +101,39 @@ describe("RestTracker", () => {
     expect(existsSync(join(tmp.dir, PENDING_FILE))).toBe(false);
   });
 
+  it("sends each item once when flush(), background flushes and logging interleave", async () => {
+    // No server-side dedup: any double send would show.
+    await server.close();
+    server = await MlflowTestServer.start({ dedupeMetrics: false });
+    const t = tracker({ flushAt: 5 });
+    const runId = await t.startRun(info);
+    const flushes: Promise<boolean>[] = [];
+    for (let step = 0; step < 300; step++) {
+      t.logMetrics({ loss: step }, step);
+      if (step % 7 === 0) flushes.push(t.flush());
+      if (step % 3 === 0) await new Promise((r) => setImmediate(r));
+    }
+    const ending = t.endRun("FINISHED");
+    expect(() => t.logMetrics({ loss: -1 }, 999)).toThrow(/after endRun/);
+    await Promise.all(flushes);
+    await ending;
+    expectExactlyOnce(server.runs.get(runId)!.metrics, 300, ["loss"]);
+  });
+
+  it("never runs two sends at once: a kick during flush() does not resend the in-flight chunk", async () => {
+    await server.close();
+    server = await MlflowTestServer.start({ dedupeMetrics: false });
+    const t = tracker({ flushAt: 5, flushIntervalMs: 60_000 });
+    const runId = await t.startRun({ ...info, params: {} });
+    for (let step = 0; step < 4; step++) t.logMetrics({ loss: step }, step);
+    const flushing = t.flush();
+    // Reaches flushAt while the first request is in flight.
+    t.logMetrics({ loss: 4 }, 4);
+    await flushing;
+    await t.endRun("FINISHED");
+    expectExactlyOnce(server.runs.get(runId)!.metrics, 5, ["loss"]);
+  });
+
   it("a batch applied but whose response was lost is not duplicated on a server that dedupes (SQL store)", async () => {
     const t = tracker();
     const runId = await t.startRun(info);
