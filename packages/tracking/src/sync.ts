@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { TrackingError } from "@mnemo/core";
 import { appendOps, opToBatch, pendingFile, readOps, REJECTED_FILE, writeOps, type PendingOp } from "./pending.js";
@@ -24,6 +24,24 @@ export interface SyncResult {
  * run again without resending what already arrived.
  */
 export async function syncRunDir(runDir: string, options: SyncOptions = {}): Promise<SyncResult> {
+  const lock = join(runDir, "tracking-sync.lock");
+  try {
+    // Two syncs of one run dir would both send the head of the file.
+    closeSync(openSync(lock, "wx"));
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "EEXIST") {
+      throw new TrackingError(`Another \`mnemo sync\` is running on ${runDir} (${lock} exists). If none is, the lock is stale: delete it and retry.`, {}, { cause });
+    }
+    throw new TrackingError(`Cannot sync ${runDir}: ${(cause as Error).message}. Is it a run directory?`, {}, { cause });
+  }
+  try {
+    return await syncLocked(runDir, options);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+async function syncLocked(runDir: string, options: SyncOptions): Promise<SyncResult> {
   const file = pendingFile(runDir);
   let ops = readOps(file);
   const result: SyncResult = { sent: 0, remaining: ops.length, rejected: [] };

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { TrackingError } from "@mnemo/core";
@@ -195,6 +195,13 @@ describe("RestTracker", () => {
     expectExactlyOnce(run.metrics.filter((m) => m.key === "acc" && m.step >= 10).map((m) => ({ ...m, step: m.step - 10 })), 2490, ["acc"]);
     expect(server.artifacts.get(`1/${runId}/artifacts/notes.txt`)?.toString()).toBe("hello");
     expect(readOps(join(tmp.dir, PENDING_FILE))).toEqual([]);
+    expect(existsSync(join(tmp.dir, "tracking-sync.lock"))).toBe(false);
+  });
+
+  it("refuses to run two syncs of one run dir at once", async () => {
+    writeFileSync(join(tmp.dir, "tracking-sync.lock"), "");
+    await expect(syncRunDir(tmp.dir, { retry: FAST_RETRY, env: {} })).rejects.toThrow(/Another `mnemo sync` is running/);
+    await expect(syncRunDir(join(tmp.dir, "missing"), { env: {} })).rejects.toThrow(/Is it a run directory/);
   });
 
   it("spills to the pending file when the bounded queue is full, losing nothing", async () => {
