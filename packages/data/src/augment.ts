@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
-import { ShapeError, type RandomStream } from "@mnemo/core";
+import { ShapeError } from "@mnemo/core/errors";
+import { type RandomStream } from "@mnemo/core/rng";
 
 export const augmentationConfigSchema = z
   .strictObject({

@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
-import { ShapeError, type ImageSet, type RandomStream } from "@mnemo/core";
+import { ShapeError } from "@mnemo/core/errors";
+import { type RandomStream } from "@mnemo/core/rng";
+import type { ImageSet } from "@mnemo/core";
 
 /**
  * Float batch of the selected images, scaled to [0, 1]. Conversion happens here, per batch, so

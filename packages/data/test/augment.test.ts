@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { RandomStream, streamKey, ShapeError } from "@mnemo/core";
+import { ShapeError } from "@mnemo/core/errors";
+import { RandomStream, streamKey } from "@mnemo/core/rng";
 import { augmentationConfigSchema, batchIndices, createAugmentation, labelBatch, toFloatBatch } from "../src/index.js";
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, readFileSync, truncateSync, writeFileSync, 
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { create } from "tar";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 import { loadCifar10, loadCifar100, CIFAR100_FINE_CLASSES, CIFAR100_COARSE_CLASSES } from "../src/index.js";
 import { generateCifarRecords, writeCifar100Folder, writeCifar10Folder, fineToCoarse } from "../src/testing/generators.js";
 import { caught, tempDir } from "./helpers.js";

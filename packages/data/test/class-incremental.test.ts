@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DataError } from "@mnemo/core";
+import { ConfigError, DataError } from "@mnemo/core/errors";
 import { buildStream, CIFAR100_FINE_CLASSES, ICARL_ORDER, PYCIL_ORDER, partitionClasses, streamConfigSchema, type StreamConfigInput } from "../src/index.js";
 import { writeCifar100Folder } from "../src/testing/generators.js";
 import { caught, tempDir } from "./helpers.js";

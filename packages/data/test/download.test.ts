@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 import { downloadFile } from "../src/datasets/download.js";
 import { caught, tempDir } from "./helpers.js";
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { PNG } from "pngjs";
 import jpeg from "jpeg-js";
 import { describe, expect, it } from "vitest";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 import { loadFolder, syntheticBlobs, syntheticImages } from "../src/index.js";
 import { tempDir } from "./helpers.js";
 

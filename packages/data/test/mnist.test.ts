@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 import { loadFashionMnist, loadMnist, readIdx } from "../src/index.js";
 import { idxBytes, writeIdxDataset } from "../src/testing/generators.js";
 import { caught, tempDir } from "./helpers.js";

@@ -1,7 +1,8 @@
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, DataError, RandomStream, streamKey } from "@mnemo/core";
+import { ConfigError, DataError } from "@mnemo/core/errors";
+import { RandomStream, streamKey } from "@mnemo/core/rng";
 import { buildStream, CIFAR100_TOPIC_DIR, EpisodeSampler, loadMnist, streamConfigSchema, taskPermutation, type StreamConfigInput } from "../src/index.js";
 import { generateCifarRecords, fineToCoarse, writeIdxDataset } from "../src/testing/generators.js";
 import { mkdirSync } from "node:fs";

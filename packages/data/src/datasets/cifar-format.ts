@@ -1,4 +1,4 @@
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 
 /** Record layout of the CIFAR binary releases. */
 export interface CifarVariant {

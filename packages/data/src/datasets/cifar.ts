@@ -2,7 +2,7 @@ import { createReadStream, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { Parser, type ReadEntry } from "tar";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 import { CIFAR100_VARIANT, CIFAR10_VARIANT, CifarRecordParser, type CifarArrays, type CifarVariant } from "./cifar-format.js";
 import { CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, CIFAR10_CLASSES } from "./cifar-names.js";
 import { md5File } from "./checksum.js";

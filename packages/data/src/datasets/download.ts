@@ -1,6 +1,6 @@
 import { createWriteStream, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname } from "node:path";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 import { md5File } from "./checksum.js";
 import type { ProgressCallback } from "./types.js";
 

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { gunzipSync } from "node:zlib";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 
 export interface IdxArray {
   /** Dimensions from the header, e.g. [60000, 28, 28]. */

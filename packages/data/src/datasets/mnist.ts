@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { DataError } from "@mnemo/core";
+import { DataError } from "@mnemo/core/errors";
 import { downloadFile, stderrProgress } from "./download.js";
 import { readIdx } from "./idx.js";
 import { isFile, resolveDataDir, resolveTimeoutMs } from "./paths.js";

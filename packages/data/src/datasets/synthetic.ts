@@ -1,4 +1,4 @@
-import { RandomStream, streamKey } from "@mnemo/core";
+import { RandomStream, streamKey } from "@mnemo/core/rng";
 import type { ImageSet } from "@mnemo/core";
 import type { Dataset } from "./types.js";
 

@@ -1,4 +1,6 @@
-import { ConfigError, SeededRng, type RandomStream, type Scenario } from "@mnemo/core";
+import { ConfigError } from "@mnemo/core/errors";
+import { SeededRng, type RandomStream } from "@mnemo/core/rng";
+import type { Scenario } from "@mnemo/core";
 import type { Dataset, ProgressCallback } from "../datasets/types.js";
 import { loadDataset } from "./load-dataset.js";
 import { resolveClassOrder, type ClassOrderSpec } from "./orders.js";

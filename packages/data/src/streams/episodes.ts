@@ -1,4 +1,6 @@
-import { ConfigError, type ImageSet, type RandomStream } from "@mnemo/core";
+import { ConfigError } from "@mnemo/core/errors";
+import { type RandomStream } from "@mnemo/core/rng";
+import type { ImageSet } from "@mnemo/core";
 import { indicesByClass } from "./subset.js";
 
 export interface Episode {

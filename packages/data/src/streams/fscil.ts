@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, DataError, type RandomStream, type SeededRng } from "@mnemo/core";
+import { ConfigError, DataError } from "@mnemo/core/errors";
+import { type RandomStream, type SeededRng } from "@mnemo/core/rng";
 import type { Dataset } from "../datasets/types.js";
 import { isFile } from "../datasets/paths.js";
 import { resolveClassOrder, type ClassOrderSpec } from "./orders.js";

@@ -1,4 +1,5 @@
-import { ConfigError, type RandomStream } from "@mnemo/core";
+import { ConfigError } from "@mnemo/core/errors";
+import { type RandomStream } from "@mnemo/core/rng";
 
 /**
  * The two CIFAR-100 class orders that papers call "seed 1993" (algorithms.md §2.1). They come

@@ -1,4 +1,4 @@
-import { ConfigError } from "@mnemo/core";
+import { ConfigError } from "@mnemo/core/errors";
 
 export type RemainderPolicy = "error" | "first" | "last" | "extra-task";
 

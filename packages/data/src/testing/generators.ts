@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { RandomStream, streamKey } from "@mnemo/core";
+import { RandomStream, streamKey } from "@mnemo/core/rng";
 
 export interface GeneratedCifar {
   /** NHWC pixels as the loader must return them. */
