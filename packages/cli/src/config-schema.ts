@@ -3,8 +3,9 @@
  * as JSON Schema; docs/configuration.md explains it. Objects are strict: unknown keys are errors.
  */
 import { BACKEND_CHOICES, positiveInt, positiveNumber } from "@mnemo/core";
-import { streamConfigSchema } from "@mnemo/data";
+import { augmentationConfigSchema, streamConfigSchema } from "@mnemo/data";
 import { z } from "zod";
+import { methodConfigSchema } from "./methods/index.js";
 
 const sgd = z.strictObject({
   name: z.literal("sgd"),
@@ -41,11 +42,7 @@ export const experimentConfigSchema = z.strictObject({
       head: z.enum(["expanding", "fixed"]).default("expanding").describe("expanding: grows with the classes seen; fixed: all classes from the start"),
     })
     .prefault({}),
-  method: z
-    .strictObject({
-      name: z.enum(["finetune"]).default("finetune").describe("Continual-learning method; finetune = lower bound"),
-    })
-    .prefault({}),
+  method: methodConfigSchema.prefault({ name: "finetune" }),
   training: z
     .strictObject({
       epochs: positiveInt().default(1),
@@ -55,6 +52,10 @@ export const experimentConfigSchema = z.strictObject({
       schedule: schedule.prefault({ name: "constant" }),
       warmup_epochs: z.number().min(0).default(0),
       max_steps_per_task: positiveInt().optional().describe("Cap optimizer steps per task (quick runs)"),
+      augment: augmentationConfigSchema
+        .omit({ normalize: true })
+        .optional()
+        .describe("Train-time augmentation (random crop, flip, color jitter); inputs are always normalised with the stream's mean/std"),
     })
     .prefault({}),
   evaluation: z

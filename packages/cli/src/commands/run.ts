@@ -16,11 +16,12 @@ import {
   type Tracker,
   type TaskStream,
 } from "@mnemo/core";
-import { buildStream } from "@mnemo/data";
-import { createBackbone, mlp, SupervisedLearner, type OptimizerConfig, type ScheduleConfig } from "@mnemo/models";
+import { buildStream, createAugmentation } from "@mnemo/data";
+import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig } from "@mnemo/models";
 import { accuracyCurvesSvg, accuracyHeatmapSvg, createTracker, flattenConfig } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { type ExperimentConfig, experimentConfigSchema } from "../config-schema.js";
+import { buildMethod } from "../methods/index.js";
 import { createRunDir, gitInfo, matrixToCsv, type RunInfo, writeJson } from "../run-dir.js";
 import { formatTable, pct } from "../table.js";
 import { MNEMO_VERSION } from "../version.js";
@@ -133,12 +134,19 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
   log(`mnemo ${MNEMO_VERSION} | ${config.name} | seed ${config.seed} | backend ${backend.description} | stream ${stream.name} (${stream.numTasks} tasks, ${stream.numClasses} classes, hash ${stream.hash.slice(0, 12)})`);
   log(`run directory: ${dir}`);
 
-  const learner = new SupervisedLearner({
-    backbone,
+  const augmentConfig = config.training.augment;
+  const augment = augmentConfig
+    ? createAugmentation({ ...augmentConfig, normalize: stream.normalization !== undefined }, rng.stream("augment"), stream.normalization)
+    : undefined;
+  const method = buildMethod(config.method, {
+    augment,
+    stream,
     rng,
+    backbone,
     head: config.model.head,
-    numClasses: stream.numClasses,
     quiet: args.quiet,
+    log,
+    configError: (p, m) => loaded.errorAt(p, m),
     training: {
       epochs: config.training.epochs,
       batchSize: config.training.batch_size,
@@ -149,6 +157,7 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
       maxStepsPerTask: config.training.max_steps_per_task,
     },
   });
+  const learner = method.learner;
   const tracker: Tracker = createTracker({ runDir: dir, onWarning: (m) => process.stderr.write(`mnemo: tracking: ${m}\n`) });
   const tags: Record<string, string> = {
     "mnemo.seed": String(config.seed),
@@ -167,13 +176,16 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
 
   const header = ["task", "classes", "train s", "eval s", "acc(task)", "A_t", "forgetting"];
   const rows: (string | number)[][] = [];
+  const extraMetrics: Record<string, number>[] = [];
   let result: ExperimentResult;
   try {
     result = await runExperiment(
       { name: config.name, stream, learner, tracker, seed: config.seed, evaluation: { scenario, batchSize: config.evaluation.batch_size, evaluateFutureTasks: config.evaluation.future_tasks } },
       context,
       {
-        onTaskEvaluated: (i, row, partial) => {
+        onTaskEvaluated: async (i, row, partial) => {
+          const extra = method.afterTask ? await method.afterTask(i, partial) : {};
+          extraMetrics[i] = extra;
           const seen = partial.matrix.slice(0, i + 1).map((r) => r.slice(0, i + 1));
           const At = accuracyCurve(seen, partial.testSizes.slice(0, i + 1))[i] as number;
           const F = i > 0 ? averageForgetting(seen) : Number.NaN;
@@ -186,8 +198,9 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
             perTask.forgetting = F;
             perTask.backward_transfer = summarize(seen).backwardTransfer;
           }
-          tracker.logMetrics(perTask, i);
+          tracker.logMetrics({ ...perTask, ...extra }, i);
           log((rows.length === 1 ? formatTable(header, rows) : formatTable(header, rows).split("\n").pop()) as string);
+          if (Object.keys(extra).length > 0) log(`  ${Object.entries(extra).map(([k, v]) => `${k} ${pct(v)}`).join(" | ")}`);
           writeJson(dir, "accuracy_matrix.json", { matrix: partial.matrix, taskClasses: partial.taskClasses, testSizes: partial.testSizes });
           writeFileSync(join(dir, "accuracy_matrix.csv"), matrixToCsv(partial.matrix));
           info.taskTimingsSec = [...partial.trainSeconds];
@@ -215,7 +228,11 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
       backward_transfer: summary.backwardTransfer,
       forgetting: summary.forgetting,
     },
-    perStep: summary.accuracyCurve.map((a, t) => (t > 0 ? { accuracy: a, forgetting: summary.forgettingCurve[t - 1] as number } : { accuracy: a })),
+    perStep: summary.accuracyCurve.map((a, t) => ({
+      accuracy: a,
+      ...(t > 0 ? { forgetting: summary.forgettingCurve[t - 1] as number } : {}),
+      ...extraMetrics[t],
+    })),
   });
   const heatmap = accuracyHeatmapSvg(result.matrix);
   const curves = accuracyCurvesSvg(result.matrix);

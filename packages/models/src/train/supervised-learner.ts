@@ -47,7 +47,10 @@ export interface SupervisedLearnerOptions {
   head: "expanding" | "fixed";
   /** Total classes of the stream (for a fixed head). */
   numClasses: number;
-  /** Train-time augmentation on normalised float batches. */
+  /**
+   * Train-time augmentation. It receives float batches in [0, 1] (NOT normalised) and must return
+   * them normalised exactly as the stream's `normalization` says, since evaluation normalises that way.
+   */
   augment?: (x: tf.Tensor4D) => tf.Tensor4D;
   /** Suppress progress output. */
   quiet?: boolean;
@@ -124,8 +127,8 @@ export class SupervisedLearner implements Learner {
         const idx = order.slice(it * cfg.batchSize, Math.min(n, (it + 1) * cfg.batchSize));
         const lr = learningRate(cfg.lr, cfg.schedule, epoch + it / stepsPerEpoch, cfg.epochs, cfg.warmup);
         let batch: Batch = tf.tidy(() => {
-          let x = imagesToTensor(task.train, idx, norm);
-          if (this.options.augment) x = this.options.augment(x);
+          const augment = this.options.augment;
+          const x = augment ? augment(imagesToTensor(task.train, idx)) : imagesToTensor(task.train, idx, norm);
           return { x, y: labelsToTensor(task.train, idx), streamCount: idx.length };
         });
         const batchEvent = { ...event, batch, epoch, iteration: it };

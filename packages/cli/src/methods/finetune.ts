@@ -1,0 +1,23 @@
+/** Plain fine-tuning: the lower bound every continual-learning method is compared with. */
+import { SupervisedLearner } from "@mnemo/models";
+import { z } from "zod";
+import type { MethodBuild, MethodContext } from "./types.js";
+
+export const finetuneSchema = z.strictObject({
+  name: z.literal("finetune").describe("Train on each task in turn with no protection against forgetting (lower bound)"),
+});
+
+export function buildFinetune(_config: z.output<typeof finetuneSchema>, ctx: MethodContext): MethodBuild {
+  return {
+    learner: new SupervisedLearner({
+      backbone: ctx.backbone,
+      rng: ctx.rng,
+      head: ctx.head,
+      numClasses: ctx.stream.numClasses,
+      training: ctx.training,
+      augment: ctx.augment,
+      quiet: ctx.quiet,
+      name: "finetune",
+    }),
+  };
+}
