@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { type ImageSet, inMemoryStream, MemoryTracker, runExperiment, SeededRng, selectBackend, type ExperimentContext } from "@mnemo/core";
+import { type ImageSet, imagesToTensor, inMemoryStream, MemoryTracker, runExperiment, SeededRng, selectBackend, type ExperimentContext } from "@mnemo/core";
 import { mlp, SupervisedLearner, type TrainingConfig } from "../src/index.js";
 
 /** Class c lights up pixel block c of a 4x4 image, with noise: linearly separable. */
@@ -67,5 +67,34 @@ describe("SupervisedLearner (fine-tuning)", () => {
     learner.dispose();
     const { result } = await run(3, "fixed");
     expect(result.matrix[0]?.[0]).toBeGreaterThan(90);
+  });
+});
+
+describe("validation-based selection", () => {
+  it("keeps the epoch with the best validation accuracy, and never looks at test data", async () => {
+    const train = synthetic(1, 40, 4);
+    const validation = synthetic(5, 10, 4);
+    const stream = inMemoryStream({ name: "toy", train, test: synthetic(2, 20, 4), taskClasses: [[0, 1, 2, 3]] });
+    const rng = new SeededRng(4);
+    // A learning rate far too high makes later epochs worse than earlier ones.
+    const noisy: TrainingConfig = { ...training, epochs: 6, lr: 0.9, optimizer: { name: "sgd", momentum: 0.9 } };
+    const learner = new SupervisedLearner({ backbone: mlp({ inputShape: [4, 4, 1], hidden: [16] }), training: noisy, rng, head: "expanding", numClasses: 4, quiet: true, selectBest: true });
+    const tracker = new MemoryTracker();
+    const logs: string[] = [];
+    const task = { ...(await stream.task(0)), validation };
+    const before = tf.memory().numTensors;
+    await learner.learnTask(task, { rng, tracker, stream, log: (m) => logs.push(m), step: 0 });
+    const vals = tracker.metrics.filter((m) => m.key === "val_accuracy").map((m) => m.value);
+    expect(vals).toHaveLength(6);
+    // Re-measure the kept model on the validation split: it must be the best epoch's score.
+    let correct = 0;
+    const pred = tf.tidy(() => learner.predict(imagesToTensor(validation, Array.from({ length: validation.count }, (_, i) => i))));
+    const p = await pred.data();
+    pred.dispose();
+    for (let i = 0; i < p.length; i++) if (p[i] === validation.labels[i]) correct++;
+    expect((100 * correct) / validation.count).toBe(Math.max(...vals));
+    expect(logs.join("\n")).toMatch(/kept epoch \d/);
+    learner.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 });

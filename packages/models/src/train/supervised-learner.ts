@@ -15,6 +15,7 @@ import {
   type PredictOptions,
   type SeededRng,
   type Task,
+  cloneTree,
   disposeTree,
   imagesToTensor,
   labelsToTensor,
@@ -52,6 +53,12 @@ export interface SupervisedLearnerOptions {
    * them normalised exactly as the stream's `normalization` says, since evaluation normalises that way.
    */
   augment?: (x: tf.Tensor4D) => tf.Tensor4D;
+  /**
+   * Validation-based selection: after each epoch, measure accuracy on `task.validation` (when the
+   * stream carves one) and, at the end of the task, keep the parameters of the best epoch.
+   * Never selects on test data.
+   */
+  selectBest?: boolean;
   /** Suppress progress output. */
   quiet?: boolean;
   name?: string;
@@ -120,6 +127,7 @@ export class SupervisedLearner implements Learner {
     const bar = new ProgressBar({ label: `task ${task.index + 1}/${context.stream.numTasks}`, total: totalSteps * cfg.batchSize, unit: "img", silent: this.options.quiet });
     const batching = this.options.rng.stream("batching");
     const norm = context.stream.normalization;
+    const selection = this.options.selectBest && task.validation && task.validation.count > 0 ? new BestEpoch() : undefined;
     let step = 0;
     for (let epoch = 0; epoch < cfg.epochs && step < totalSteps; epoch++) {
       const order = batching.permutation(n);
@@ -149,8 +157,17 @@ export class SupervisedLearner implements Learner {
         }
         bar.tick(idx.length, `loss ${this.lastLoss.toFixed(3)}`);
       }
+      if (selection && task.validation) {
+        const acc = await accuracyOn(this, task.validation, norm);
+        context.tracker.logMetrics({ val_accuracy: acc }, context.step);
+        selection.offer(epoch, acc, this.model);
+      }
     }
     bar.finish();
+    if (selection) {
+      const best = selection.restore(this.model);
+      context.log(`task ${task.index + 1}: kept epoch ${best.epoch + 1} (validation accuracy ${best.accuracy.toFixed(2)}%)`);
+    }
     context.tracker.logMetrics({ [`task${task.index}_images_per_sec`]: bar.rate() }, context.step);
     for (const p of this.plugins) await p.onTaskEnd?.(event);
   }
@@ -217,6 +234,45 @@ export class SupervisedLearner implements Learner {
       disposeTree(this.handle.state);
     }
     this.optimizer?.dispose();
+  }
+}
+
+/** Accuracy (percent) of the learner on a labelled set, in batches. */
+async function accuracyOn(learner: SupervisedLearner, set: Task["train"], norm: ExperimentContext["stream"]["normalization"], batchSize = 500): Promise<number> {
+  let correct = 0;
+  for (let start = 0; start < set.count; start += batchSize) {
+    const idx = Array.from({ length: Math.min(batchSize, set.count - start) }, (_, k) => start + k);
+    const pred = tf.tidy(() => learner.predict(imagesToTensor(set, idx, norm)));
+    const p = await pred.data();
+    pred.dispose();
+    for (let k = 0; k < p.length; k++) if (p[k] === set.labels[start + k]) correct++;
+  }
+  return (100 * correct) / Math.max(1, set.count);
+}
+
+/** Keeps a copy of the best epoch's parameters and BN state (ties keep the earlier epoch). */
+class BestEpoch {
+  private best?: { epoch: number; accuracy: number; params: ParamTree; state: ParamTree };
+
+  offer(epoch: number, accuracy: number, model: ModelHandle): void {
+    if (this.best && accuracy <= this.best.accuracy) return;
+    if (this.best) {
+      disposeTree(this.best.params);
+      disposeTree(this.best.state);
+    }
+    this.best = { epoch, accuracy, params: cloneTree(model.params), state: cloneTree(model.state) };
+  }
+
+  /** Swaps the best copy into the model (disposing the current tensors) and returns its score. */
+  restore(model: ModelHandle): { epoch: number; accuracy: number } {
+    const best = this.best;
+    if (!best) throw new Error("no epoch was evaluated on the validation split");
+    disposeTree(model.params);
+    disposeTree(model.state);
+    model.params = best.params;
+    model.state = best.state;
+    this.best = undefined;
+    return { epoch: best.epoch, accuracy: best.accuracy };
   }
 }
 
