@@ -3,3 +3,4 @@ export type { PrepareWasmOptions, PreparedWasm } from "./prepare-wasm.js";
 export { registerWasmKernels, wasmKernelConfigs } from "./register.js";
 export { KernelUnavailableError } from "./wasm-ops.js";
 export { UnsupportedConvError } from "./kernels/conv-geometry.js";
+export { batchNormTrain, registerBatchNormOps, type BatchNormTrainResult } from "./ops/batch-norm.js";

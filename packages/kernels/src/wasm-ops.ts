@@ -20,10 +20,14 @@ export class KernelUnavailableError extends Error {
 /** Stock kernels captured before Mnemo replaces any of them. */
 const stock = new Map<string, tf.KernelFunc>();
 
-export function captureStockKernel(name: string): void {
-  if (stock.has(name)) return;
+/**
+ * Remembers the stock kernel `name` and returns its setup function: a replacement must keep it,
+ * since the engine only runs the setup (cwrap of the C++ entry point) of the registered kernel.
+ */
+export function captureStockKernel(name: string): tf.KernelSetupFunc | undefined {
   const k = tf.getKernel(name, "wasm");
-  if (k) stock.set(name, k.kernelFunc);
+  if (k && !stock.has(name)) stock.set(name, k.kernelFunc);
+  return k?.setupFunc;
 }
 
 /** Run a wasm kernel (the stock one if Mnemo replaced it) on TensorInfos. */

@@ -63,9 +63,12 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Bac
   const g = convGeometry(attrs.inputShape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, attrs.dataFormat);
   return withScratch(backend, (s) => {
     if (g.kH === 1 && g.kW === 1 && g.sH === 1 && g.sW === 1 && g.padT === 0 && g.padL === 0) {
+      // Pointwise: dx = dy · Wᵀ, one GEMM (the tiny filter is transposed, not dy).
       const a = s.run("Reshape", { x: dy }, { shape: [1, g.batch * g.outH * g.outW, g.outC] });
-      const b = s.run("Reshape", { x: filter }, { shape: [1, g.inC, g.outC] });
-      const prod = s.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: true });
+      const w2 = s.run("Reshape", { x: filter }, { shape: [g.inC, g.outC] });
+      const wT = s.run("Transpose", { x: w2 }, { perm: [1, 0] });
+      const b = s.run("Reshape", { x: wT }, { shape: [1, g.outC, g.inC] });
+      const prod = s.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
       return s.release(s.run("Reshape", { x: prod }, { shape: [g.batch, g.inH, g.inW, g.inC] }));
     }
     const w = flipFilter(s, filter, g);

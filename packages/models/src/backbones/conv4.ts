@@ -55,7 +55,7 @@ export function conv4(options: Conv4Options = {}): Backbone {
       let y = asImages(x, inputShape, "conv4");
       for (let i = 0; i < 4; i++) {
         y = conv(y, params, `block${i}.conv.weight`);
-        y = tf.relu(batchNorm(y, `block${i}.bn`, params, state, options.training, newState)) as tf.Tensor4D;
+        y = batchNorm(y, `block${i}.bn`, params, state, options.training, newState, true) as tf.Tensor4D;
         y = tf.maxPool(y, 2, 2, "valid");
       }
       const features = tf.reshape(y, [y.shape[0], featureDim]) as tf.Tensor2D;

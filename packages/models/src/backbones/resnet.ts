@@ -115,11 +115,12 @@ export function resnet(spec: ResNetSpec): Backbone {
       const state = requireState(options, spec.name);
       const training = options.training;
       const newState: ParamTree = {};
-      const bn = (t: tf.Tensor4D, prefix: string) => batchNorm(t, prefix, params, state, training, newState) as tf.Tensor4D;
+      const bn = (t: tf.Tensor4D, prefix: string, relu = false) =>
+        batchNorm(t, prefix, params, state, training, newState, relu) as tf.Tensor4D;
       let y = asImages(x, spec.inputShape, spec.name);
-      y = tf.relu(bn(conv(y, params, "stem.conv.weight"), "stem.bn"));
+      y = bn(conv(y, params, "stem.conv.weight"), "stem.bn", true);
       for (const p of plans) {
-        let r = tf.relu(bn(conv(y, params, `${p.prefix}.conv1.weight`, p.stride), `${p.prefix}.bn1`));
+        let r = bn(conv(y, params, `${p.prefix}.conv1.weight`, p.stride), `${p.prefix}.bn1`, true);
         r = bn(conv(r, params, `${p.prefix}.conv2.weight`), `${p.prefix}.bn2`);
         const short = p.projection
           ? bn(conv(y, params, `${p.prefix}.shortcut.conv.weight`, p.stride), `${p.prefix}.shortcut.bn`)

@@ -1,0 +1,213 @@
+/*
+ * Memory-bound training kernels for the tfjs wasm backend, compiled to wasm32 + SIMD128.
+ *
+ * The module IMPORTS the tfjs backend's linear memory, so every pointer is a byte offset into
+ * the tfjs heap and no data is copied. Hence the rules this file obeys:
+ *   - no static data and no stack use (the linker's stack/data would overlap tfjs's heap):
+ *     leaf functions only, scalars in locals, every scratch buffer passed in by the caller;
+ *   - single-threaded: called from the JS main thread between XNNPACK ops.
+ * Build: ./build.sh (clang + wasm-ld from Debian's clang/lld). The .wasm files are committed.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/* s1[c] += Σ_r x[r,c]; s2[c] += Σ_r x[r,c]² (float64 accumulators, C % 4 == 0 path vectorised). */
+EXPORT(row_stats)
+void row_stats(const float* x, int M, int C, double* s1, double* s2, int squares) {
+  int C4 = C & ~3;
+  for (int r = 0; r < M; r++) {
+    const float* row = x + (long)r * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t v = wasm_v128_load(row + c);
+      v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+      v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 0, 1));
+      wasm_v128_store(s1 + c, wasm_f64x2_add(wasm_v128_load(s1 + c), lo));
+      wasm_v128_store(s1 + c + 2, wasm_f64x2_add(wasm_v128_load(s1 + c + 2), hi));
+      if (squares) {
+        wasm_v128_store(s2 + c, wasm_f64x2_add(wasm_v128_load(s2 + c), wasm_f64x2_mul(lo, lo)));
+        wasm_v128_store(s2 + c + 2, wasm_f64x2_add(wasm_v128_load(s2 + c + 2), wasm_f64x2_mul(hi, hi)));
+      }
+    }
+    for (; c < C; c++) {
+      double v = row[c];
+      s1[c] += v;
+      if (squares) s2[c] += v * v;
+    }
+  }
+}
+
+/* y = x·scale[c] + shift[c], then max(·, 0) if relu. */
+EXPORT(affine_rows)
+void affine_rows(const float* x, float* y, int M, int C, const float* scale, const float* shift, int relu) {
+  int C4 = C & ~3;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (int r = 0; r < M; r++) {
+    const float* xr = x + (long)r * C;
+    float* yr = y + (long)r * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(xr + c), wasm_v128_load(scale + c)), wasm_v128_load(shift + c));
+      if (relu) v = wasm_f32x4_max(v, zero);
+      wasm_v128_store(yr + c, v);
+    }
+    for (; c < C; c++) {
+      float v = xr[c] * scale[c] + shift[c];
+      yr[c] = relu ? (v > 0.f ? v : 0.f) : v;
+    }
+  }
+}
+
+/* g = relu ? (y > 0 ? dy : 0) : dy;  sg[c] += Σ g;  sgx[c] += Σ g·x  (float64). */
+EXPORT(bn_grad_stats)
+void bn_grad_stats(const float* dy, const float* x, const float* y, int M, int C, int relu, double* sg, double* sgx) {
+  int C4 = C & ~3;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (int r = 0; r < M; r++) {
+    long o = (long)r * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t g = wasm_v128_load(dy + o + c);
+      if (relu) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(y + o + c), zero));
+      v128_t gx = wasm_f32x4_mul(g, wasm_v128_load(x + o + c));
+      v128_t glo = wasm_f64x2_promote_low_f32x4(g);
+      v128_t ghi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(g, g, 2, 3, 0, 1));
+      v128_t xlo = wasm_f64x2_promote_low_f32x4(gx);
+      v128_t xhi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(gx, gx, 2, 3, 0, 1));
+      wasm_v128_store(sg + c, wasm_f64x2_add(wasm_v128_load(sg + c), glo));
+      wasm_v128_store(sg + c + 2, wasm_f64x2_add(wasm_v128_load(sg + c + 2), ghi));
+      wasm_v128_store(sgx + c, wasm_f64x2_add(wasm_v128_load(sgx + c), xlo));
+      wasm_v128_store(sgx + c + 2, wasm_f64x2_add(wasm_v128_load(sgx + c + 2), xhi));
+    }
+    for (; c < C; c++) {
+      float g = (relu && !(y[o + c] > 0.f)) ? 0.f : dy[o + c];
+      sg[c] += g;
+      sgx[c] += (double)g * x[o + c];
+    }
+  }
+}
+
+/* dx = A[c]·g + B[c]·x + K[c] with g as in bn_grad_stats. */
+EXPORT(bn_grad_apply)
+void bn_grad_apply(const float* dy, const float* x, const float* y, float* dx, int M, int C, int relu,
+                   const float* A, const float* B, const float* K) {
+  int C4 = C & ~3;
+  v128_t zero = wasm_f32x4_splat(0.f);
+  for (int r = 0; r < M; r++) {
+    long o = (long)r * C;
+    int c = 0;
+    for (; c < C4; c += 4) {
+      v128_t g = wasm_v128_load(dy + o + c);
+      if (relu) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(y + o + c), zero));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(A + c), g), wasm_f32x4_mul(wasm_v128_load(B + c), wasm_v128_load(x + o + c)));
+      wasm_v128_store(dx + o + c, wasm_f32x4_add(v, wasm_v128_load(K + c)));
+    }
+    for (; c < C; c++) {
+      float g = (relu && !(y[o + c] > 0.f)) ? 0.f : dy[o + c];
+      dx[o + c] = A[c] * g + B[c] * x[o + c] + K[c];
+    }
+  }
+}
+
+/*
+ * Max-pool gradient (NHWC). dx must be zeroed by the caller. Each dy goes to the FIRST maximum of
+ * its window in row-major order (the cpu backend's rule), found in two SIMD passes per window.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float* x, const float* dy, float* dx, int N, int H, int W, int C, int OH, int OW,
+                   int FH, int FW, int SH, int SW, int padT, int padL) {
+  int C4 = C & ~3;
+  for (int n = 0; n < N; n++) {
+    for (int oy = 0; oy < OH; oy++) {
+      int y0 = oy * SH - padT, y1 = y0 + FH;
+      if (y0 < 0) y0 = 0;
+      if (y1 > H) y1 = H;
+      for (int ox = 0; ox < OW; ox++) {
+        int x0 = ox * SW - padL, x1 = x0 + FW;
+        if (x0 < 0) x0 = 0;
+        if (x1 > W) x1 = W;
+        const float* g = dy + (((long)n * OH + oy) * OW + ox) * C;
+        int c = 0;
+        for (; c < C4; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff());
+          for (int yy = y0; yy < y1; yy++)
+            for (int xx = x0; xx < x1; xx++)
+              best = wasm_f32x4_max(best, wasm_v128_load(x + (((long)n * H + yy) * W + xx) * C + c));
+          v128_t taken = wasm_i32x4_splat(0);
+          v128_t gv = wasm_v128_load(g + c);
+          for (int yy = y0; yy < y1; yy++)
+            for (int xx = x0; xx < x1; xx++) {
+              long i = (((long)n * H + yy) * W + xx) * C + c;
+              v128_t hit = wasm_v128_andnot(wasm_f32x4_eq(wasm_v128_load(x + i), best), taken);
+              taken = wasm_v128_or(taken, hit);
+              wasm_v128_store(dx + i, wasm_f32x4_add(wasm_v128_load(dx + i), wasm_v128_and(gv, hit)));
+            }
+        }
+        for (; c < C; c++) {
+          float best = -__builtin_inff();
+          long at = -1;
+          for (int yy = y0; yy < y1; yy++)
+            for (int xx = x0; xx < x1; xx++) {
+              long i = (((long)n * H + yy) * W + xx) * C + c;
+              if (x[i] > best) { best = x[i]; at = i; }
+            }
+          if (at >= 0) dx[at] += g[c];
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Transposed im2col: cols[(kh,kw,ci), (n,oy,ox)] from xt = x laid out [ci, n, h, w];
+ * zeros where the window lies in the padding.
+ */
+EXPORT(im2col_t)
+void im2col_t(const float* xt, float* cols, int N, int H, int W, int CI, int OH, int OW, int KH, int KW,
+              int SH, int SW, int padT, int padL) {
+  long P = (long)N * OH * OW;
+  for (int kh = 0; kh < KH; kh++)
+    for (int kw = 0; kw < KW; kw++) {
+      int lo = padL - kw > 0 ? (padL - kw + SW - 1) / SW : 0;
+      int hi = (W - 1 + padL - kw) >= 0 ? (W - 1 + padL - kw) / SW + 1 : 0;
+      if (hi > OW) hi = OW;
+      for (int ci = 0; ci < CI; ci++) {
+        float* d = cols + ((long)(kh * KW + kw) * CI + ci) * P;
+        for (int n = 0; n < N; n++) {
+          const float* plane = xt + ((long)ci * N + n) * H * W;
+          for (int oy = 0; oy < OH; oy++, d += OW) {
+            int iy = oy * SH + kh - padT;
+            if (iy < 0 || iy >= H || hi <= lo) {
+              for (int ox = 0; ox < OW; ox++) d[ox] = 0.f;
+              continue;
+            }
+            const float* row = plane + (long)iy * W + kw - padL;
+            int ox = 0;
+            for (; ox < lo; ox++) d[ox] = 0.f;
+            if (SW == 1)
+              for (; ox < hi; ox++) d[ox] = row[ox];
+            else
+              for (; ox < hi; ox++) d[ox] = row[(long)ox * SW];
+            for (; ox < OW; ox++) d[ox] = 0.f;
+          }
+        }
+      }
+    }
+}
+
+/* out[n, y·SH, x·SW, :] = dy[n, y, x, :], zeros elsewhere (out is [N, OH·SH, OW·SW, C]). */
+EXPORT(interleave)
+void interleave(const float* dy, float* out, int N, int OH, int OW, int C, int SH, int SW) {
+  long H = (long)OH * SH, W = (long)OW * SW;
+  long total = (long)N * H * W * C;
+  for (long i = 0; i < total; i++) out[i] = 0.f;
+  for (int n = 0; n < N; n++)
+    for (int y = 0; y < OH; y++)
+      for (int x = 0; x < OW; x++) {
+        const float* s = dy + (((long)n * OH + y) * OW + x) * C;
+        float* d = out + (((long)n * H + (long)y * SH) * W + (long)x * SW) * C;
+        for (int c = 0; c < C; c++) d[c] = s[c];
+      }
+}
