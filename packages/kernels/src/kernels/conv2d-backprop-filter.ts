@@ -11,6 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch } from "../wasm-ops.js";
+import { nativeKernels, ptr } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
 
 interface Attrs {
@@ -73,7 +74,12 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
     } else {
       const xt = s.run("Transpose", { x }, { perm: [3, 0, 1, 2] }); // [ci, n, h, w]
       a = s.alloc([R, P]);
-      im2colTransposed(s.f32(xt), s.f32(a), g);
+      const nk = nativeKernels(backend);
+      if (nk) {
+        nk.im2col_t(ptr(backend, xt), ptr(backend, a), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
+      } else {
+        im2colTransposed(s.f32(xt), s.f32(a), g);
+      }
     }
     const a3 = s.run("Reshape", { x: a }, { shape: [1, R, P] });
     const b3 = s.run("Reshape", { x: dy }, { shape: [1, P, g.outC] });

@@ -8,6 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch, type Scratch } from "../wasm-ops.js";
+import { nativeKernels, ptr } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
 
 interface Attrs {
@@ -41,6 +42,12 @@ function interleave(s: Scratch, dy: tf.TensorInfo, g: ConvGeometry): tf.TensorIn
   const { batch, outH, outW, outC, sH, sW } = g;
   const H = outH * sH;
   const W = outW * sW;
+  const nk = nativeKernels(s.backend);
+  if (nk) {
+    const out = s.alloc([batch, H, W, outC]);
+    nk.interleave(ptr(s.backend, dy), ptr(s.backend, out), batch, outH, outW, outC, sH, sW);
+    return out;
+  }
   const out = s.alloc([batch, H, W, outC], true);
   const src = s.f32(dy);
   const dst = s.f32(out);

@@ -6,6 +6,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch } from "../wasm-ops.js";
+import { nativeKernels, ptr } from "../native.js";
 
 interface PoolGradAttrs {
   filterSize: number | [number, number];
@@ -36,6 +37,11 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm
   const padL = info.padInfo.left;
   return withScratch(backend, (s) => {
     const out = s.alloc(input.shape, true);
+    const nk = nativeKernels(backend);
+    if (nk) {
+      nk.max_pool_grad(ptr(backend, input), ptr(backend, dy), ptr(backend, out), batchSize, H, W, C, OH, OW, FH, FW, SH, SW, padT, padL);
+      return s.release(out);
+    }
     const x = s.f32(input);
     const g = s.f32(dy);
     const dx = s.f32(out);

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { runKernel, withScratch } from "../wasm-ops.js";
+import { HeapScratch, nativeKernels, ptr } from "../native.js";
 
 interface ReduceAttrs {
   axis: number | number[];
@@ -32,11 +33,25 @@ function makeReduce(name: "Sum" | "Mean") {
     const outShape = attrs.keepDims ? [...x.shape.slice(0, k).map(() => 1), ...x.shape.slice(k)] : x.shape.slice(k);
     return withScratch(backend, (s) => {
       const out = s.alloc(outShape);
-      const src = s.f32(x);
-      const acc = new Float64Array(inner);
-      for (let o = 0; o < outer; o++) {
-        const base = o * inner;
-        for (let i = 0; i < inner; i++) acc[i] += src[base + i] as number;
+      let acc: Float64Array;
+      const nk = nativeKernels(backend);
+      if (nk) {
+        const heap = new HeapScratch(backend, 8 * inner);
+        try {
+          const at = heap.take(8 * inner);
+          new Float64Array(heap.heap(), at, inner).fill(0);
+          nk.row_stats(ptr(backend, x), outer, inner, at, at, 0);
+          acc = new Float64Array(heap.heap(), at, inner).slice();
+        } finally {
+          heap.dispose();
+        }
+      } else {
+        const src = s.f32(x);
+        acc = new Float64Array(inner);
+        for (let o = 0; o < outer; o++) {
+          const base = o * inner;
+          for (let i = 0; i < inner; i++) acc[i] += src[base + i] as number;
+        }
       }
       const dst = s.f32(out);
       const scale = name === "Mean" ? 1 / outer : 1;
