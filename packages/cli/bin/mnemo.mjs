@@ -1,11 +1,16 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources through tsx (a dependency of @mnemo/cli), so `mnemo` works
-// straight from a checkout or an install without a build step.
-import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+// Runs the TypeScript sources in this same process through tsx's loader (a dependency of
+// @mnemo/cli): no build step, and signals (Ctrl-C, kill) reach the run directly.
+import { register } from "tsx/esm/api";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const tsx = import.meta.resolve("tsx");
-const result = spawnSync(process.execPath, ["--import", tsx, join(here, "..", "src", "main.ts"), ...process.argv.slice(2)], { stdio: "inherit" });
-process.exit(result.status ?? 1);
+register();
+const { main } = await import("../src/main.ts");
+const { reportFailure } = await import("../src/failure.ts");
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = reportFailure(err);
+  },
+);

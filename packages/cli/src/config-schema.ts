@@ -52,6 +52,7 @@ export const experimentConfigSchema = z.strictObject({
       schedule: schedule.prefault({ name: "constant" }),
       warmup_epochs: z.number().min(0).default(0),
       max_steps_per_task: positiveInt().optional().describe("Cap optimizer steps per task (quick runs)"),
+      select_best: z.boolean().default(false).describe("Keep each task's best epoch by accuracy on the stream's validation split (needs stream.validation)"),
       augment: augmentationConfigSchema
         .omit({ normalize: true })
         .optional()

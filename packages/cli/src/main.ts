@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** mnemo: run, sweep, sync and report continual-learning experiments. */
-import { MnemoError } from "@mnemo/core";
+import { reportFailure } from "./failure.js";
 import { runCommand } from "./commands/run.js";
 import { MNEMO_VERSION } from "./version.js";
 
@@ -54,21 +54,14 @@ export async function main(argv: string[]): Promise<number> {
   return command(rest);
 }
 
-const isEntry = process.argv[1] !== undefined && /(main\.ts|mnemo(\.mjs)?)$/.test(process.argv[1]);
-if (isEntry) {
+// Run directly (`node --import tsx src/main.ts ...`); bin/mnemo.mjs imports main() instead.
+if (process.argv[1] !== undefined && /main\.ts$/.test(process.argv[1])) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (err: unknown) => {
-      if (err instanceof MnemoError) {
-        // Expected failures (bad config, missing data, ...) are one actionable line, no stack.
-        process.stderr.write(`mnemo: ${err.message}\n`);
-        process.exitCode = err.code === "CONFIG" ? 2 : 1;
-      } else {
-        process.stderr.write(`mnemo: unexpected error: ${(err as Error).stack ?? String(err)}\n`);
-        process.exitCode = 1;
-      }
+      process.exitCode = reportFailure(err);
     },
   );
 }

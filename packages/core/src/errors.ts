@@ -91,3 +91,12 @@ export class ShapeError extends MnemoError {
     super("SHAPE", message);
   }
 }
+
+/** Training stopped on request (Ctrl-C) between two steps; the state is consistent and can be saved. */
+export class TrainingInterrupted extends MnemoError {
+  readonly taskIndex: number;
+  constructor(taskIndex: number) {
+    super("INTERRUPTED", `training interrupted during task ${taskIndex + 1}`);
+    this.taskIndex = taskIndex;
+  }
+}

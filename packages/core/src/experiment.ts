@@ -157,6 +157,8 @@ export interface ExperimentResult {
 }
 
 export interface RunHooks {
+  /** Called once with the result object the runner fills in (rows appear as tasks finish). */
+  onStart?(result: ExperimentResult): void;
   /** Called after each task's evaluation row (log, checkpoint, print). */
   onTaskEvaluated?(taskIndex: number, row: (number | null)[], result: ExperimentResult): void | Promise<void>;
   /** Resume: skip tasks before this index (the learner's state must already be loaded). */
@@ -201,6 +203,7 @@ export async function runExperiment(experiment: Experiment, context: ExperimentC
     trainSeconds: [],
     evalSeconds: [],
   };
+  hooks.onStart?.(result);
   for (let i = hooks.startTask ?? 0; i < T; i++) {
     const task = await stream.task(i);
     const t0 = performance.now();

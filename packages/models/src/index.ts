@@ -3,3 +3,5 @@ export { createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerSt
 export { learningRate, type ScheduleConfig, type WarmupConfig } from "./train/schedules.js";
 export { SupervisedLearner, crossEntropy, type SupervisedLearnerOptions, type TrainingConfig } from "./train/supervised-learner.js";
 export * from "./backbones/index.js";
+export * from "./checkpoint/index.js";
+export { cosineHead, cosineLogits, l2Normalize, type CosineHeadOptions } from "./heads/cosine.js";

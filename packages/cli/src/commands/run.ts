@@ -3,7 +3,9 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Backbone,
+  CheckpointError,
   ConfigError,
+  TrainingInterrupted,
   type ExperimentContext,
   type ExperimentResult,
   loadConfig,
@@ -23,6 +25,8 @@ import { stringify } from "yaml";
 import { type ExperimentConfig, experimentConfigSchema } from "../config-schema.js";
 import { buildMethod } from "../methods/index.js";
 import { createRunDir, gitInfo, matrixToCsv, type RunInfo, writeJson } from "../run-dir.js";
+import { CHECKPOINT_DIR, configHash, loadRunCheckpoint, type RunnerState, saveRunCheckpoint } from "../checkpointing.js";
+import { installInterruptHandler, setStopCheck } from "../interrupt.js";
 import { formatTable, pct } from "../table.js";
 import { MNEMO_VERSION } from "../version.js";
 
@@ -30,15 +34,23 @@ export interface RunArgs {
   configFile: string;
   overrides: string[];
   quiet: boolean;
+  /** Continue the run in this directory from its checkpoint. */
+  resume?: string;
+  /** Stop (as Ctrl-C would) after this many optimizer steps: used to test resuming. */
+  stopAfterSteps?: number;
 }
 
 export function parseRunArgs(argv: string[]): RunArgs {
   const overrides: string[] = [];
   let configFile: string | undefined;
   let quiet = false;
+  let resume: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === "--set") {
+    if (a === "--resume") {
+      resume = argv[++i];
+      if (!resume) throw new ConfigError("--resume needs a run directory: mnemo run --resume runs/<name>/<run>", { file: "command line" });
+    } else if (a === "--set") {
       const v = argv[++i];
       if (v === undefined) throw new ConfigError("--set needs key.path=value", { file: "--set" });
       overrides.push(v);
@@ -48,8 +60,15 @@ export function parseRunArgs(argv: string[]): RunArgs {
     else if (configFile === undefined) configFile = a;
     else throw new ConfigError(`unexpected argument "${a}": give one config file`, { file: "command line" });
   }
+  const stopEnv = process.env.MNEMO_STOP_AFTER_STEPS;
+  const stopAfterSteps = stopEnv ? Number(stopEnv) : undefined;
+  if (resume) {
+    if (configFile) throw new ConfigError("--resume continues a run with its own config.yaml; do not give a config file too", { file: "command line" });
+    if (overrides.length) throw new ConfigError("--resume keeps the run's config: --set cannot be combined with it", { file: "command line" });
+    return { configFile: join(resume, "config.yaml"), overrides, quiet, resume, stopAfterSteps };
+  }
   if (!configFile) throw new ConfigError("mnemo run needs a config file: mnemo run configs/cil-mnist.yaml", { file: "command line" });
-  return { configFile, overrides, quiet };
+  return { configFile, overrides, quiet, stopAfterSteps };
 }
 
 export interface RunOutcome {
@@ -108,9 +127,19 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
   const backbone = makeBackbone(config, stream, (p, m) => loaded.errorAt(p, m));
   const scenario = config.evaluation.scenario ?? (config.stream.kind === "task-incremental" ? "task-incremental" : "class-incremental");
 
-  const { dir, runName } = createRunDir(config.output.dir, config.name, config.seed);
+  let dir: string;
+  let runName: string;
+  let resumedInfo: RunInfo | undefined;
+  if (args.resume) {
+    dir = args.resume;
+    resumedInfo = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as RunInfo;
+    if (resumedInfo.status === "FINISHED") throw new CheckpointError(`run ${dir} already finished; nothing to resume`, dir);
+    runName = resumedInfo.runName;
+  } else {
+    ({ dir, runName } = createRunDir(config.output.dir, config.name, config.seed));
+  }
   const git = gitInfo();
-  const info: RunInfo = {
+  const info: RunInfo = resumedInfo ? { ...resumedInfo, status: "RUNNING", endedAt: null, error: undefined } : {
     experiment: config.name,
     runName,
     seed: config.seed,
@@ -127,7 +156,7 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
     taskTimingsSec: [],
     evalTimingsSec: [],
   };
-  writeFileSync(join(dir, "config.yaml"), `# resolved config of run ${runName} (from ${args.configFile})\n` + stringify(config));
+  if (!args.resume) writeFileSync(join(dir, "config.yaml"), `# resolved config of run ${runName} (from ${args.configFile})\n` + stringify(config));
   writeJson(dir, "run.json", info);
   writeJson(dir, "label_map.json", { labelMap: stream.labelMap, classNames: stream.classNames ?? null });
 
@@ -138,8 +167,12 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
   const augment = augmentConfig
     ? createAugmentation({ ...augmentConfig, normalize: stream.normalization !== undefined }, rng.stream("augment"), stream.normalization)
     : undefined;
+  if (config.training.select_best && !config.stream.validation) {
+    throw loaded.errorAt("training.select_best", "selection needs a validation split: add stream.validation: { fraction: 0.1 } (never select on test data)");
+  }
   const method = buildMethod(config.method, {
     augment,
+    selectBest: config.training.select_best,
     stream,
     rng,
     backbone,
@@ -158,6 +191,16 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
     },
   });
   const learner = method.learner;
+  const identity = { configHash: configHash(config), streamHash: stream.hash, seed: config.seed, backend: backend.name };
+  const context: ExperimentContext = { rng, tracker: undefined as unknown as Tracker, backend, stream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
+  let runner: RunnerState | undefined;
+  if (args.resume) {
+    runner = await loadRunCheckpoint(dir, identity, learner, rng);
+    context.step = runner.step;
+    log(`resuming at task ${runner.nextTask + 1}/${stream.numTasks} (step ${runner.step}) from ${join(dir, CHECKPOINT_DIR)}`);
+  }
+  const interrupt = installInterruptHandler(log, args.stopAfterSteps === undefined ? undefined : () => context.step >= (args.stopAfterSteps as number));
+  setStopCheck(learner, interrupt.requested);
   const tracker: Tracker = createTracker({ runDir: dir, onWarning: (m) => process.stderr.write(`mnemo: tracking: ${m}\n`) });
   const tags: Record<string, string> = {
     "mnemo.seed": String(config.seed),
@@ -171,18 +214,25 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
     tags["mnemo.gitCommit"] = git.commit;
     tags["mlflow.source.git.commit"] = git.commit;
   }
+  if (args.resume) tags["mnemo.resumedAtTask"] = String((runner?.nextTask ?? 0) + 1);
   await tracker.startRun({ experimentName: config.name, runName, params: flattenConfig(config as unknown as Record<string, unknown>), tags });
-  const context: ExperimentContext = { rng, tracker, backend, stream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
+  context.tracker = tracker;
 
   const header = ["task", "classes", "train s", "eval s", "acc(task)", "A_t", "forgetting"];
   const rows: (string | number)[][] = [];
-  const extraMetrics: Record<string, number>[] = [];
+  const extraMetrics: Record<string, number>[] = runner?.extraMetrics ?? [];
   let result: ExperimentResult;
+  let pendingResult: ExperimentResult | undefined;
   try {
     result = await runExperiment(
       { name: config.name, stream, learner, tracker, seed: config.seed, evaluation: { scenario, batchSize: config.evaluation.batch_size, evaluateFutureTasks: config.evaluation.future_tasks } },
       context,
       {
+        onStart: (r) => {
+          pendingResult = r;
+        },
+        startTask: runner?.nextTask,
+        previous: runner?.result,
         onTaskEvaluated: async (i, row, partial) => {
           const extra = method.afterTask ? await method.afterTask(i, partial) : {};
           extraMetrics[i] = extra;
@@ -206,10 +256,25 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
           info.taskTimingsSec = [...partial.trainSeconds];
           info.evalTimingsSec = [...partial.evalSeconds];
           writeJson(dir, "run.json", info);
+          await saveRunCheckpoint(dir, identity, learner, { nextTask: i + 1, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, { task: i, complete: true });
         },
       },
     );
   } catch (err) {
+    if (err instanceof TrainingInterrupted) {
+      // Save where we are: the learner stopped between two steps, so its state is consistent.
+      const partial = pendingResult as ExperimentResult;
+      await saveRunCheckpoint(dir, identity, learner, { nextTask: err.taskIndex, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, { task: err.taskIndex, complete: false });
+      info.status = "KILLED";
+      info.endedAt = new Date().toISOString();
+      writeJson(dir, "run.json", info);
+      learner.dispose();
+      interrupt.dispose();
+      await tracker.endRun("KILLED").catch((e: unknown) => process.stderr.write(`mnemo: tracking: could not close the run: ${(e as Error).message}\n`));
+      log(`interrupted during task ${err.taskIndex + 1}: checkpoint saved. Continue with: mnemo run --resume ${dir}`);
+      throw err;
+    }
+    interrupt.dispose();
     info.status = "FAILED";
     info.endedAt = new Date().toISOString();
     info.error = (err as Error).message;
@@ -219,6 +284,7 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
     throw err;
   }
   learner.dispose();
+  interrupt.dispose();
 
   const summary = summarize(result.matrix, { testSizes: result.testSizes });
   writeJson(dir, "metrics.json", {
@@ -268,6 +334,11 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
-  await runFromConfig(parseRunArgs(argv));
+  try {
+    await runFromConfig(parseRunArgs(argv));
+  } catch (err) {
+    if (err instanceof TrainingInterrupted) return 130; // the shell's code for Ctrl-C
+    throw err;
+  }
   return 0;
 }

@@ -17,6 +17,7 @@ export function buildFinetune(_config: z.output<typeof finetuneSchema>, ctx: Met
       training: ctx.training,
       augment: ctx.augment,
       quiet: ctx.quiet,
+      selectBest: ctx.selectBest,
       name: "finetune",
     }),
   };

@@ -14,6 +14,8 @@ export interface MethodContext {
   head: "expanding" | "fixed";
   /** Train-time augmentation from the `augment:` section, if any. */
   augment?: (x: tf.Tensor4D) => tf.Tensor4D;
+  /** `training.select_best`: keep each task's best epoch on the validation split. */
+  selectBest: boolean;
   quiet: boolean;
   log: (line: string) => void;
   /** A ConfigError located at a key of the config file (e.g. "method.memory"). */

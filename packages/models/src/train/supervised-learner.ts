@@ -5,6 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  CheckpointError,
+  TrainingInterrupted,
   type Backbone,
   type Batch,
   type ExperimentContext,
@@ -24,6 +26,7 @@ import {
 } from "@mnemo/core";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizers.js";
 import { learningRate, type ScheduleConfig, type WarmupConfig } from "./schedules.js";
+import type { StateValue } from "../checkpoint/codec.js";
 
 export interface TrainingConfig {
   epochs: number;
@@ -62,6 +65,18 @@ export interface SupervisedLearnerOptions {
   /** Suppress progress output. */
   quiet?: boolean;
   name?: string;
+  /** Checked after every optimizer step; returning true stops training with TrainingInterrupted. */
+  shouldStop?: () => boolean;
+}
+
+/** Where training stands inside a task: enough to continue it bit-identically. */
+interface TaskProgress {
+  task: number;
+  epoch: number;
+  /** The next iteration to run within `epoch`. */
+  iteration: number;
+  /** The epoch's batch order (drawn from the "batching" stream at the epoch start). */
+  order: Int32Array;
 }
 
 /** Softmax cross-entropy with integer labels, averaged over the batch. */
@@ -79,6 +94,10 @@ export class SupervisedLearner implements Learner {
   private optimizer?: Optimizer;
   private readonly options: SupervisedLearnerOptions;
   private seenClasses = 0;
+  private progress?: TaskProgress;
+  private resumeAt?: TaskProgress;
+  private selection?: BestEpoch;
+  private shouldStop?: () => boolean;
   /** Loss of the last step (for logging). */
   lastLoss = Number.NaN;
 
@@ -86,7 +105,13 @@ export class SupervisedLearner implements Learner {
     this.options = options;
     this.name = options.name ?? (options.plugins?.length ? options.plugins.map((p) => p.name).join("+") : "finetune");
     this.plugins = options.plugins ?? [];
+    this.shouldStop = options.shouldStop;
     if (options.head === "fixed") this.ensureModel(options.numClasses);
+  }
+
+  /** Installs the check run after every optimizer step (Ctrl-C handling). */
+  setShouldStop(check: () => boolean): void {
+    this.shouldStop = check;
   }
 
   /** The live model; exists once the first task started (or at once with a fixed head). */
@@ -113,13 +138,20 @@ export class SupervisedLearner implements Learner {
 
   async learnTask(task: Task, context: ExperimentContext): Promise<void> {
     const cfg = this.options.training;
+    const resume = this.resumeAt?.task === task.index ? this.resumeAt : undefined;
+    this.resumeAt = undefined;
     const maxClass = Math.max(...task.classes) + 1;
     this.seenClasses = Math.max(this.seenClasses, maxClass);
     this.ensureModel(this.seenClasses);
-    this.optimizer?.dispose();
-    this.optimizer = createOptimizer(cfg.optimizer); // fresh per task, as PyCIL and Avalanche do
     const event = { task, model: this.model, context };
-    for (const p of this.plugins) await p.onTaskStart?.(event);
+    if (!resume) {
+      // A resumed task restored its optimizer, plugins and selection from the checkpoint instead.
+      this.optimizer?.dispose();
+      this.optimizer = createOptimizer(cfg.optimizer); // fresh per task, as PyCIL and Avalanche do
+      this.selection?.dispose();
+      this.selection = this.options.selectBest && task.validation && task.validation.count > 0 ? new BestEpoch() : undefined;
+      for (const p of this.plugins) await p.onTaskStart?.(event);
+    }
 
     const n = task.train.count;
     const stepsPerEpoch = Math.ceil(n / cfg.batchSize);
@@ -127,12 +159,13 @@ export class SupervisedLearner implements Learner {
     const bar = new ProgressBar({ label: `task ${task.index + 1}/${context.stream.numTasks}`, total: totalSteps * cfg.batchSize, unit: "img", silent: this.options.quiet });
     const batching = this.options.rng.stream("batching");
     const norm = context.stream.normalization;
-    const selection = this.options.selectBest && task.validation && task.validation.count > 0 ? new BestEpoch() : undefined;
-    let step = 0;
-    for (let epoch = 0; epoch < cfg.epochs && step < totalSteps; epoch++) {
-      const order = batching.permutation(n);
-      for (let it = 0; it < stepsPerEpoch && step < totalSteps; it++, step++) {
-        const idx = order.slice(it * cfg.batchSize, Math.min(n, (it + 1) * cfg.batchSize));
+    const startEpoch = resume?.epoch ?? 0;
+    let step = resume ? resume.epoch * stepsPerEpoch + resume.iteration : 0;
+    if (resume) bar.tick(Math.min(step, totalSteps) * cfg.batchSize);
+    for (let epoch = startEpoch; epoch < cfg.epochs && step < totalSteps; epoch++) {
+      const order = resume && epoch === startEpoch ? resume.order : Int32Array.from(batching.permutation(n));
+      for (let it = resume && epoch === startEpoch ? resume.iteration : 0; it < stepsPerEpoch && step < totalSteps; it++, step++) {
+        const idx = order.subarray(it * cfg.batchSize, Math.min(n, (it + 1) * cfg.batchSize));
         const lr = learningRate(cfg.lr, cfg.schedule, epoch + it / stepsPerEpoch, cfg.epochs, cfg.warmup);
         let batch: Batch = tf.tidy(() => {
           const augment = this.options.augment;
@@ -156,20 +189,85 @@ export class SupervisedLearner implements Learner {
           context.tracker.logMetrics({ train_loss: loss, lr }, context.step);
         }
         bar.tick(idx.length, `loss ${this.lastLoss.toFixed(3)}`);
+        this.progress = { task: task.index, epoch, iteration: it + 1, order };
+        if (this.shouldStop?.()) {
+          bar.finish("interrupted");
+          throw new TrainingInterrupted(task.index);
+        }
       }
-      if (selection && task.validation) {
+      if (this.selection && task.validation) {
         const acc = await accuracyOn(this, task.validation, norm);
         context.tracker.logMetrics({ val_accuracy: acc }, context.step);
-        selection.offer(epoch, acc, this.model);
+        this.selection.offer(epoch, acc, this.model);
       }
+      // The epoch is complete: a checkpoint taken now resumes at the next epoch.
+      this.progress = { task: task.index, epoch: epoch + 1, iteration: 0, order: new Int32Array(0) };
     }
     bar.finish();
-    if (selection) {
-      const best = selection.restore(this.model);
+    this.progress = undefined;
+    if (this.selection) {
+      const best = this.selection.restore(this.model);
+      this.selection = undefined;
       context.log(`task ${task.index + 1}: kept epoch ${best.epoch + 1} (validation accuracy ${best.accuracy.toFixed(2)}%)`);
     }
     context.tracker.logMetrics({ [`task${task.index}_images_per_sec`]: bar.rate() }, context.step);
     for (const p of this.plugins) await p.onTaskEnd?.(event);
+  }
+
+  /**
+   * Everything needed to continue: parameters, BN state, optimizer slots, plugin states, the
+   * best-epoch copy and, when called mid-task, the position inside the task. Tensors are the live
+   * ones (not copies): serialise before training continues.
+   */
+  async saveState(): Promise<Record<string, StateValue>> {
+    const plugins: Record<string, StateValue> = {};
+    for (const p of this.plugins) if (p.state) plugins[p.name] = (await p.state()) as StateValue;
+    const opt = this.optimizer?.getState();
+    return {
+      kind: "supervised-learner",
+      name: this.name,
+      seenClasses: this.seenClasses,
+      model: this.handle ? { params: this.handle.params, state: this.handle.state, numClasses: this.handle.numClasses } : null,
+      optimizer: opt ? { step: opt.step, slots: opt.slots } : null,
+      plugins,
+      selection: (this.selection?.state() ?? null) as StateValue,
+      progress: this.progress ? ({ ...this.progress } as unknown as StateValue) : null,
+    };
+  }
+
+  /** Restores `saveState()` output; takes ownership of its tensors. */
+  async loadState(raw: Record<string, unknown>): Promise<void> {
+    const state = raw as {
+      kind?: string;
+      seenClasses: number;
+      model: { params: ParamTree; state: ParamTree; numClasses: number } | null;
+      optimizer: { step: number; slots: ParamTree } | null;
+      plugins: Record<string, Record<string, unknown>>;
+      selection: BestEpochState | null;
+      progress: TaskProgress | null;
+    };
+    if (state.kind !== "supervised-learner") throw new CheckpointError(`expected a supervised-learner state, got "${String(state.kind)}"`);
+    if (this.handle) {
+      disposeTree(this.handle.params);
+      disposeTree(this.handle.state);
+    }
+    this.handle = state.model ? { backbone: this.options.backbone, ...state.model } : undefined;
+    this.seenClasses = state.seenClasses;
+    this.optimizer?.dispose();
+    this.optimizer = undefined;
+    if (state.optimizer) {
+      this.optimizer = createOptimizer(this.options.training.optimizer);
+      this.optimizer.setState(state.optimizer);
+    }
+    for (const p of this.plugins) {
+      const s = state.plugins[p.name];
+      if (s === undefined && p.state) throw new CheckpointError(`the checkpoint has no state for plugin "${p.name}"`);
+      if (s !== undefined) await p.loadState?.(s);
+    }
+    this.selection?.dispose();
+    this.selection = state.selection ? BestEpoch.fromState(state.selection) : undefined;
+    // A checkpoint taken mid-task continues that task; one taken between tasks starts the next.
+    this.resumeAt = state.progress ?? undefined;
   }
 
   /** One optimizer step; returns the loss. */
@@ -234,6 +332,7 @@ export class SupervisedLearner implements Learner {
       disposeTree(this.handle.state);
     }
     this.optimizer?.dispose();
+    this.selection?.dispose();
   }
 }
 
@@ -250,9 +349,34 @@ async function accuracyOn(learner: SupervisedLearner, set: Task["train"], norm: 
   return (100 * correct) / Math.max(1, set.count);
 }
 
+interface BestEpochState {
+  epoch: number;
+  accuracy: number;
+  params: ParamTree;
+  state: ParamTree;
+}
+
 /** Keeps a copy of the best epoch's parameters and BN state (ties keep the earlier epoch). */
 class BestEpoch {
-  private best?: { epoch: number; accuracy: number; params: ParamTree; state: ParamTree };
+  private best?: BestEpochState;
+
+  static fromState(state: BestEpochState): BestEpoch {
+    const b = new BestEpoch();
+    b.best = state;
+    return b;
+  }
+
+  state(): BestEpochState | null {
+    return this.best ?? null;
+  }
+
+  dispose(): void {
+    if (this.best) {
+      disposeTree(this.best.params);
+      disposeTree(this.best.state);
+      this.best = undefined;
+    }
+  }
 
   offer(epoch: number, accuracy: number, model: ModelHandle): void {
     if (this.best && accuracy <= this.best.accuracy) return;
