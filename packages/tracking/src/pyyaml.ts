@@ -35,6 +35,7 @@ const IMPLICIT = [
 
 function quoteIfNeeded(s: string): string {
   // Non-printable characters and line breaks need PyYAML's double-quoted style.
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point here
   if (/[\x00-\x08\x0b-\x1f\x7f\n\r\t]/.test(s)) return JSON.stringify(s);
   const needsQuotes =
     IMPLICIT.some((re) => re.test(s)) ||
