@@ -4,11 +4,16 @@
  * it to `methodConfigSchema` and `buildMethod` below.
  */
 import { z } from "zod";
+import { buildDerpp, derppSchema } from "./derpp.js";
+import { buildEr, erSchema } from "./er.js";
 import { buildFinetune, finetuneSchema } from "./finetune.js";
+import { buildGdumb, gdumbSchema } from "./gdumb.js";
+import { buildIcarl, icarlSchema } from "./icarl.js";
+import { buildJoint, jointSchema } from "./joint.js";
 import type { MethodBuild, MethodContext } from "./types.js";
 
 export const methodConfigSchema = z
-  .discriminatedUnion("name", [finetuneSchema])
+  .discriminatedUnion("name", [finetuneSchema, erSchema, derppSchema, icarlSchema, gdumbSchema, jointSchema])
   .describe("The continual-learning method and its hyper-parameters");
 
 export type MethodConfig = z.output<typeof methodConfigSchema>;
@@ -17,6 +22,16 @@ export function buildMethod(config: MethodConfig, context: MethodContext): Metho
   switch (config.name) {
     case "finetune":
       return buildFinetune(config, context);
+    case "er":
+      return buildEr(config, context);
+    case "derpp":
+      return buildDerpp(config, context);
+    case "icarl":
+      return buildIcarl(config, context);
+    case "gdumb":
+      return buildGdumb(config, context);
+    case "joint":
+      return buildJoint(config, context);
   }
 }
 

@@ -1,0 +1,39 @@
+/** DER++ (Buzzega et al. 2020): reservoir of (image, label, logits); logit matching + label replay. */
+import { positiveInt } from "@mnemo/core";
+import { ReplayLearner, derpp } from "@mnemo/replay/plugins";
+import { z } from "zod";
+import type { MethodBuild, MethodContext } from "./types.js";
+
+export const derppSchema = z.strictObject({
+  name: z.literal("derpp").describe("Dark experience replay++: loss += alpha·MSE(logits, stored logits) + beta·CE(replayed labels)"),
+  memory_size: positiveInt().describe("Samples kept in the reservoir (M)"),
+  alpha: z.number().min(0).default(0.1).describe("Weight of the logit-matching MSE (Buzzega et al.: 0.1-0.3)"),
+  beta: z.number().min(0).default(0.5).describe("Weight of the replayed-label CE (Buzzega et al.: 0.5-1; 0 = DER)"),
+  replay_batch_size: positiveInt().optional().describe("Samples in each of the two replay batches (default: training.batch_size)"),
+});
+
+export function buildDerpp(config: z.output<typeof derppSchema>, ctx: MethodContext): MethodBuild {
+  const plugin = derpp({
+    rng: ctx.rng,
+    capacity: config.memory_size,
+    replayBatchSize: config.replay_batch_size ?? ctx.training.batchSize,
+    sampleShape: ctx.stream.inputShape,
+    numClasses: ctx.stream.numClasses,
+    alpha: config.alpha,
+    beta: config.beta,
+    augment: ctx.augment,
+  });
+  return {
+    learner: new ReplayLearner({
+      backbone: ctx.backbone,
+      rng: ctx.rng,
+      head: ctx.head,
+      numClasses: ctx.stream.numClasses,
+      training: ctx.training,
+      augment: ctx.augment,
+      quiet: ctx.quiet,
+      plugins: [plugin],
+      name: "derpp",
+    }),
+  };
+}

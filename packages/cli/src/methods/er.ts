@@ -1,0 +1,35 @@
+/** Experience replay (Mammoth `er`): a reservoir buffer, one replay batch per step. */
+import { positiveInt } from "@mnemo/core";
+import { ReplayLearner, experienceReplay } from "@mnemo/replay/plugins";
+import { z } from "zod";
+import type { MethodBuild, MethodContext } from "./types.js";
+
+export const erSchema = z.strictObject({
+  name: z.literal("er").describe("Experience replay: stream batch + a batch from a reservoir buffer (Mammoth ER)"),
+  memory_size: positiveInt().describe("Samples kept in the reservoir (M), e.g. 500 for Split-MNIST, 2000 for CIFAR-100"),
+  replay_batch_size: positiveInt().optional().describe("Replayed samples per step (default: training.batch_size)"),
+});
+
+export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): MethodBuild {
+  const plugin = experienceReplay({
+    rng: ctx.rng,
+    capacity: config.memory_size,
+    replayBatchSize: config.replay_batch_size ?? ctx.training.batchSize,
+    sampleShape: ctx.stream.inputShape,
+    numClasses: ctx.stream.numClasses,
+    augment: ctx.augment,
+  });
+  return {
+    learner: new ReplayLearner({
+      backbone: ctx.backbone,
+      rng: ctx.rng,
+      head: ctx.head,
+      numClasses: ctx.stream.numClasses,
+      training: ctx.training,
+      augment: ctx.augment,
+      quiet: ctx.quiet,
+      plugins: [plugin],
+      name: "er",
+    }),
+  };
+}

@@ -1,0 +1,15 @@
+/**
+ * Replay methods on Mnemo's Experiment/Learner/Plugin contract (tfjs): ER, DER++, iCaRL as plugins of a
+ * SupervisedLearner; GDumb and joint training as learners. Kept apart from the buffers' tfjs-free entry.
+ */
+export { experienceReplay, type ExperienceReplayOptions, type ExperienceReplayPlugin } from "./er.js";
+export { derpp, type DerppOptions, type DerppPlugin } from "./derpp.js";
+export { icarl, type IcarlDistillation, type IcarlOptions, type IcarlPlugin } from "./icarl.js";
+export { knowledgeDistillation, icarlBinaryLoss } from "./distillation.js";
+export { GDumbLearner, type GDumbLearnerOptions } from "./gdumb.js";
+export { JointLearner } from "./joint.js";
+export { RetrainLearner, type RetrainLearnerOptions, type SavedModel } from "./retrain-learner.js";
+export { ReplayLearner, type DisposablePlugin } from "./replay-learner.js";
+export { StreamTap, packImages, pickLabels, type StreamRows, type StreamTapState } from "./stream-tap.js";
+export { appendRows, replayImages, reweightCrossEntropy, rowCrossEntropy, type Augment } from "./replay-batch.js";
+export { concatImageSets } from "./image-sets.js";
