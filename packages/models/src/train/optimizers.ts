@@ -103,8 +103,8 @@ class Sgd extends SlotOptimizer {
       out[k] = tf.tidy(() => {
         let g = wd > 0 ? tf.add(g0, tf.mul(p, wd)) : g0;
         if (mu > 0) {
-          const first = !this.slots[`${k}.momentum`] || (this.slots[`${k}.momentum`] as tf.Tensor).shape.join() !== p.shape.join();
-          const v = first ? g : tf.add(tf.mul(this.slot(`${k}.momentum`, p), mu), g);
+          // The slot starts at zero, so the first buffer is g, as torch's clone of the first gradient.
+          const v = tf.add(tf.mul(this.slot(`${k}.momentum`, p), mu), g);
           this.setSlot(`${k}.momentum`, v.clone());
           g = this.config.nesterov ? tf.add(g, tf.mul(v, mu)) : v;
         }
