@@ -167,6 +167,9 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
   const augment = augmentConfig
     ? createAugmentation({ ...augmentConfig, normalize: stream.normalization !== undefined }, rng.stream("augment"), stream.normalization)
     : undefined;
+  if ("online" in config.stream && config.stream.online && config.training.epochs !== 1) {
+    throw loaded.errorAt("training.epochs", `an online stream is a single pass over the data: set training.epochs: 1 (got ${config.training.epochs})`);
+  }
   if (config.training.select_best && !config.stream.validation) {
     throw loaded.errorAt("training.select_best", "selection needs a validation split: add stream.validation: { fraction: 0.1 } (never select on test data)");
   }

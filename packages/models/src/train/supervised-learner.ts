@@ -310,7 +310,10 @@ export class SupervisedLearner implements Learner {
         if (s) scores = s;
       }
       if (options.classes && options.classes.length > 0) {
-        const cls = tf.tensor1d(Array.from(options.classes), "int32");
+        // Classes the head does not cover yet (a future task) cannot be predicted: all wrong.
+        const known = Array.from(options.classes).filter((c) => c < (scores.shape[1] as number));
+        if (known.length === 0) return tf.fill([x.shape[0] as number], -1, "int32") as tf.Tensor1D;
+        const cls = tf.tensor1d(known, "int32");
         const sub = tf.gather(scores, cls, 1);
         return tf.gather(cls, tf.argMax(sub, 1)) as tf.Tensor1D;
       }
