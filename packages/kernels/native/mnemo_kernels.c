@@ -161,35 +161,36 @@ void max_pool_grad(const float* x, const float* dy, float* dx, int N, int H, int
 }
 
 /*
- * Transposed im2col: cols[(kh,kw,ci), (n,oy,ox)] from xt = x laid out [ci, n, h, w];
- * zeros where the window lies in the padding.
+ * Transposed im2col straight from NHWC x: cols[(kh,kw,ci), (n,oy,ox)], zeros where the window
+ * lies in the padding. Each (n, oy) output row touches only KH input rows, so the strided reads
+ * stay in cache while the writes run along contiguous column rows.
  */
 EXPORT(im2col_t)
-void im2col_t(const float* xt, float* cols, int N, int H, int W, int CI, int OH, int OW, int KH, int KW,
+void im2col_t(const float* x, float* cols, int N, int H, int W, int CI, int OH, int OW, int KH, int KW,
               int SH, int SW, int padT, int padL) {
   long P = (long)N * OH * OW;
-  for (int kh = 0; kh < KH; kh++)
-    for (int kw = 0; kw < KW; kw++) {
-      int lo = padL - kw > 0 ? (padL - kw + SW - 1) / SW : 0;
-      int hi = (W - 1 + padL - kw) >= 0 ? (W - 1 + padL - kw) / SW + 1 : 0;
-      if (hi > OW) hi = OW;
-      for (int ci = 0; ci < CI; ci++) {
-        float* d = cols + ((long)(kh * KW + kw) * CI + ci) * P;
-        for (int n = 0; n < N; n++) {
-          const float* plane = xt + ((long)ci * N + n) * H * W;
-          for (int oy = 0; oy < OH; oy++, d += OW) {
-            int iy = oy * SH + kh - padT;
-            if (iy < 0 || iy >= H || hi <= lo) {
-              for (int ox = 0; ox < OW; ox++) d[ox] = 0.f;
-              continue;
-            }
-            const float* row = plane + (long)iy * W + kw - padL;
+  for (int n = 0; n < N; n++)
+    for (int oy = 0; oy < OH; oy++) {
+      long p0 = ((long)n * OH + oy) * OW;
+      for (int kh = 0; kh < KH; kh++) {
+        int iy = oy * SH + kh - padT;
+        for (int kw = 0; kw < KW; kw++) {
+          int lo = padL - kw > 0 ? (padL - kw + SW - 1) / SW : 0;
+          int hi = (W - 1 + padL - kw) >= 0 ? (W - 1 + padL - kw) / SW + 1 : 0;
+          if (hi > OW) hi = OW;
+          float* d0 = cols + (long)(kh * KW + kw) * CI * P + p0;
+          if (iy < 0 || iy >= H || hi <= lo) {
+            for (int ci = 0; ci < CI; ci++)
+              for (int ox = 0; ox < OW; ox++) d0[ci * P + ox] = 0.f;
+            continue;
+          }
+          const float* row = x + ((long)n * H + iy) * W * CI;
+          for (int ci = 0; ci < CI; ci++) {
+            float* d = d0 + ci * P;
+            const float* src = row + ci + (long)(kw - padL) * CI;
             int ox = 0;
             for (; ox < lo; ox++) d[ox] = 0.f;
-            if (SW == 1)
-              for (; ox < hi; ox++) d[ox] = row[ox];
-            else
-              for (; ox < hi; ox++) d[ox] = row[(long)ox * SW];
+            for (; ox < hi; ox++) d[ox] = src[(long)ox * SW * CI];
             for (; ox < OW; ox++) d[ox] = 0.f;
           }
         }

@@ -4,6 +4,9 @@ import { ConfigError, disposeTree, keepTree, RandomStream, SeededRng, treeKeys, 
 import { beforeAll, describe, expect, it } from "vitest";
 import { BACKBONE_NAMES, conv4, createBackbone, reducedResnet18, resnet20, resnet32 } from "../src/backbones/index.js";
 import { batchNorm, initBatchNorm } from "../src/layers/batch-norm.js";
+import { conv as convLayer } from "../src/layers/conv.js";
+import { convBn } from "../src/layers/conv-bn.js";
+import { kaimingConv } from "../src/layers/init.js";
 
 beforeAll(async () => {
   await prepareWasm({ threads: 2, warn: false });
@@ -125,6 +128,30 @@ describe("batch norm", () => {
     disposeTree(params);
     disposeTree(state);
     disposeTree(newState);
+  });
+
+  it("eval folds BN into the conv with the same result as conv then BN on running statistics", async () => {
+    const params: ParamTree = { w: kaimingConv(new RandomStream(4), 3, 3, 3, 5) };
+    const state: ParamTree = {};
+    initBatchNorm("bn", 5, params, state);
+    for (const [k, lo, hi] of [["bn.gamma", 0.5, 2], ["bn.beta", -1, 1]] as const) {
+      params[k]?.dispose();
+      params[k] = tf.tensor1d(new RandomStream(5).fillUniform(new Float32Array(5), lo, hi));
+    }
+    state["bn.mean"]?.dispose();
+    state["bn.var"]?.dispose();
+    state["bn.mean"] = tf.tensor1d(new RandomStream(6).fillUniform(new Float32Array(5), -1, 1));
+    state["bn.var"] = tf.tensor1d(new RandomStream(7).fillUniform(new Float32Array(5), 0.5, 2));
+    const x = images(2, [7, 7, 3], 8);
+    for (const [stride, relu] of [[1, true], [2, false]] as const) {
+      const folded = await convBn(x, { conv: "w", bn: "bn", stride, relu }, params, state, false, {}).data();
+      const plain = await batchNorm(convLayer(x, params, "w", stride), "bn", params, state, false, {}, relu).data();
+      const err = Math.max(...Array.from(folded, (v, i) => Math.abs(v - (plain[i] as number))));
+      expect(err).toBeLessThan(1e-4);
+    }
+    tf.dispose(x);
+    disposeTree(params);
+    disposeTree(state);
   });
 
   it("eval output of a sample does not depend on its batch; training output does", async () => {

@@ -2,8 +2,8 @@
  * Conv2DBackpropFilter for wasm (missing from tfjs-backend-wasm 4.22.0).
  *
  * dW[(kh,kw,ci), co] = Σ_p cols[(kh,kw,ci), p] · dy[p, co] over all output pixels p = (n,y,x):
- * one GEMM in XNNPACK (multithreaded), fed by a transposed im2col buffer that we fill from x
- * laid out as [ci, n, h, w] so every copy runs along contiguous rows. The GEMM's row-major
+ * one GEMM in XNNPACK (multithreaded), fed by a transposed im2col buffer (native SIMD module
+ * reading NHWC; the JS fallback reads x transposed to [ci, n, h, w]). The GEMM's row-major
  * [kh·kw·ci, co] result is already the filter layout, so no transpose follows.
  * (Measured against expressing dW as an XNNPACK convolution with dy as a dilated filter:
  * that was ~2.5x slower per FLOP; see the README's optimization log.)
@@ -72,12 +72,13 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
       const x2 = s.run("Reshape", { x }, { shape: [P, g.inC] });
       a = s.run("Transpose", { x: x2 }, { perm: [1, 0] });
     } else {
-      const xt = s.run("Transpose", { x }, { perm: [3, 0, 1, 2] }); // [ci, n, h, w]
       a = s.alloc([R, P]);
       const nk = nativeKernels(backend);
       if (nk) {
-        nk.im2col_t(ptr(backend, xt), ptr(backend, a), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
+        // Reads NHWC directly: the stock Transpose kernel cost more than the GEMM on 16-channel layers.
+        nk.im2col_t(ptr(backend, x), ptr(backend, a), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
       } else {
+        const xt = s.run("Transpose", { x }, { perm: [3, 0, 1, 2] }); // [ci, n, h, w]
         im2colTransposed(s.f32(xt), s.f32(a), g);
       }
     }

@@ -6,8 +6,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Backbone, ForwardOptions, ForwardResult, InitializedModel, ParamTree, RandomStream } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core";
-import { batchNorm, initBatchNorm } from "../layers/batch-norm.js";
-import { conv } from "../layers/conv.js";
+import { initBatchNorm } from "../layers/batch-norm.js";
+import { convBn } from "../layers/conv-bn.js";
 import { kaimingConv } from "../layers/init.js";
 import { applyHead, growHead, initHead } from "../layers/linear.js";
 import { asImages, checkInputShape, requireState } from "./common.js";
@@ -54,8 +54,7 @@ export function conv4(options: Conv4Options = {}): Backbone {
       const newState: ParamTree = {};
       let y = asImages(x, inputShape, "conv4");
       for (let i = 0; i < 4; i++) {
-        y = conv(y, params, `block${i}.conv.weight`);
-        y = batchNorm(y, `block${i}.bn`, params, state, options.training, newState, true) as tf.Tensor4D;
+        y = convBn(y, { conv: `block${i}.conv.weight`, bn: `block${i}.bn`, relu: true }, params, state, options.training, newState);
         y = tf.maxPool(y, 2, 2, "valid");
       }
       const features = tf.reshape(y, [y.shape[0], featureDim]) as tf.Tensor2D;

@@ -7,8 +7,8 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Backbone, ForwardOptions, ForwardResult, InitializedModel, ParamTree, RandomStream } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core";
-import { batchNorm, initBatchNorm } from "../layers/batch-norm.js";
-import { conv } from "../layers/conv.js";
+import { initBatchNorm } from "../layers/batch-norm.js";
+import { convBn } from "../layers/conv-bn.js";
 import { kaimingConv } from "../layers/init.js";
 import { applyHead, growHead, initHead } from "../layers/linear.js";
 import { asImages, checkInputShape, requireState } from "./common.js";
@@ -115,16 +115,15 @@ export function resnet(spec: ResNetSpec): Backbone {
       const state = requireState(options, spec.name);
       const training = options.training;
       const newState: ParamTree = {};
-      const bn = (t: tf.Tensor4D, prefix: string, relu = false) =>
-        batchNorm(t, prefix, params, state, training, newState, relu) as tf.Tensor4D;
+      const unit = (t: tf.Tensor4D, prefix: string, stride: number, relu: boolean) =>
+        convBn(t, { conv: `${prefix}.conv.weight`, bn: `${prefix}.bn`, stride, relu }, params, state, training, newState);
       let y = asImages(x, spec.inputShape, spec.name);
-      y = bn(conv(y, params, "stem.conv.weight"), "stem.bn", true);
+      y = unit(y, "stem", 1, true);
       for (const p of plans) {
-        let r = bn(conv(y, params, `${p.prefix}.conv1.weight`, p.stride), `${p.prefix}.bn1`, true);
-        r = bn(conv(r, params, `${p.prefix}.conv2.weight`), `${p.prefix}.bn2`);
-        const short = p.projection
-          ? bn(conv(y, params, `${p.prefix}.shortcut.conv.weight`, p.stride), `${p.prefix}.shortcut.bn`)
-          : identityShortcut(y, p.stride, p.outC);
+        const b = p.prefix;
+        let r = convBn(y, { conv: `${b}.conv1.weight`, bn: `${b}.bn1`, stride: p.stride, relu: true }, params, state, training, newState);
+        r = convBn(r, { conv: `${b}.conv2.weight`, bn: `${b}.bn2` }, params, state, training, newState);
+        const short = p.projection ? unit(y, `${b}.shortcut`, p.stride, false) : identityShortcut(y, p.stride, p.outC);
         y = tf.relu(tf.add(r, short)) as tf.Tensor4D;
       }
       const features = tf.mean(y, [1, 2]) as tf.Tensor2D;

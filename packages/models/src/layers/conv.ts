@@ -6,10 +6,13 @@ import { ShapeError, type ParamTree } from "@mnemo/core";
 export function conv(x: tf.Tensor4D, params: ParamTree, key: string, stride = 1): tf.Tensor4D {
   const w = params[key] as tf.Tensor4D | undefined;
   if (!w) throw new ShapeError(`conv: missing parameter "${key}"`);
-  const k = w.shape[0];
+  return tf.conv2d(x, w, stride, samePadding(w.shape[0]));
+}
+
+export type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
+
+/** PyTorch's padding=k//2, explicit: tfjs "same" pads asymmetrically at stride 2, PyTorch symmetrically. */
+export function samePadding(k: number): ExplicitPad | "valid" {
   const p = Math.floor(k / 2);
-  // Explicit padding: tfjs "same" pads asymmetrically at stride 2, PyTorch symmetrically.
-  const pad: [[number, number], [number, number], [number, number], [number, number]] | "valid" =
-    p === 0 ? "valid" : [[0, 0], [p, p], [p, p], [0, 0]];
-  return tf.conv2d(x, w, stride, pad);
+  return p === 0 ? "valid" : [[0, 0], [p, p], [p, p], [0, 0]];
 }
