@@ -1,0 +1,29 @@
+import * as tf from "@tensorflow/tfjs";
+import { imagesToTensor, range, type Backbone, type ImageSet, type Normalization, type ParamTree } from "@mnemo/core";
+import type { DenseMatrix } from "../dense.js";
+
+/** A frozen backbone: its parameters and batch-norm state, used in inference mode only. */
+export interface FrozenModel {
+  backbone: Backbone;
+  params: ParamTree;
+  state: ParamTree;
+}
+
+/**
+ * Features φ(x) of every image of a set, row-major. Inputs go through `imagesToTensor` exactly as
+ * in evaluation, so prototypes and queries see the same preprocessing (the "test transform").
+ */
+export async function embedSet(model: FrozenModel, set: ImageSet, normalization: Normalization | undefined, batchSize = 256): Promise<DenseMatrix & { data: Float32Array }> {
+  const d = model.backbone.featureDim;
+  const out = new Float32Array(set.count * d);
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const feats = tf.tidy(() => model.backbone.apply(model.params, imagesToTensor(set, range(start, end), normalization), { training: false, state: model.state }).features);
+    try {
+      out.set(await feats.data<"float32">(), start * d);
+    } finally {
+      feats.dispose();
+    }
+  }
+  return { data: out, rows: set.count, cols: d };
+}

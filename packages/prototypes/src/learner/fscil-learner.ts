@@ -1,0 +1,245 @@
+/**
+ * The FSCIL prototype learner (TEEN, Wang et al. NeurIPS 2023; algorithms.md §6.2-6.3):
+ *
+ * - session 0: train the backbone with a cosine classifier (logits = T·cos) on the base classes,
+ *   keeping the epoch with the best accuracy on the VALIDATION split (TEEN's code picks it on
+ *   test accuracy, frameworks.md; we never look at test data);
+ * - every session, including the base one: class prototypes = mean features of the training
+ *   images with the frozen backbone; prediction = argmax cosine to the prototypes;
+ * - incremental sessions: the new classes' prototypes are calibrated towards the base ones
+ *   (TEEN), or left plain (`teen: false`, the "decoupled cosine" baseline).
+ *
+ * With TEEN on, a second, uncalibrated classifier is kept on the same features (`plainClassifier`)
+ * so a run can report both without training the backbone twice.
+ */
+import * as tf from "@tensorflow/tfjs";
+import {
+  CheckpointError,
+  cloneTree,
+  disposeTree,
+  type Backbone,
+  type ExperimentContext,
+  type ImageSet,
+  type Learner,
+  type Normalization,
+  type ParamTree,
+  type Plugin,
+  type PredictOptions,
+  type SeededRng,
+  type Task,
+  ShapeError,
+} from "@mnemo/core";
+import { cosineHead, SupervisedLearner, type TrainingConfig } from "@mnemo/models";
+import type { DenseMatrix } from "../dense.js";
+import { TeenClassifier, type TeenState } from "../teen.js";
+import type { TeenMode } from "../teen-calibration.js";
+import { embedSet, type FrozenModel } from "./embed.js";
+
+export interface TeenSettings {
+  /** Weight on the base-derived term (code `shift_weight`); default 0.5, CIFAR-100 script 0.1. */
+  alpha?: number;
+  /** Softmax temperature on cosine similarities (code `softmax_t`); default 16. */
+  tau?: number;
+  mode?: TeenMode;
+}
+
+export interface FscilLearnerOptions {
+  /** The backbone as built (linear head); its head is replaced by a cosine head for base training. */
+  backbone: Backbone;
+  /** Base-session training schedule (incremental sessions never train). */
+  training: TrainingConfig;
+  rng: SeededRng;
+  /** T in T·cos, for base training and the prototype logits (TEEN: 16 on CIFAR-100). Default 16. */
+  temperature?: number;
+  /** TEEN calibration of novel prototypes (default: on, with TEEN's defaults); `false` = plain prototypes. */
+  teen?: TeenSettings | false;
+  /** Select the base model on `task.validation` (default true). */
+  selectBest?: boolean;
+  /** Train-time augmentation of base batches (see SupervisedLearnerOptions.augment). */
+  augment?: (x: tf.Tensor4D) => tf.Tensor4D;
+  quiet?: boolean;
+  name?: string;
+  /** Images per forward pass when computing prototypes. Default 256. */
+  featureBatchSize?: number;
+}
+
+/** What `saveState` returns: tensors (new copies, owned by the caller), typed arrays and plain objects. */
+export interface FscilLearnerState extends Record<string, unknown> {
+  kind: "fscil-prototypes";
+  version: 1;
+  params: ParamTree | null;
+  state: ParamTree | null;
+  classifier: TeenState;
+  plain: TeenState | null;
+}
+
+export class FscilPrototypeLearner implements Learner {
+  readonly name: string;
+  readonly plugins: readonly Plugin[] = [];
+  private readonly options: FscilLearnerOptions;
+  private readonly cosine: Backbone;
+  private frozen: FrozenModel | null = null;
+  private classifier: TeenClassifier;
+  private plain: TeenClassifier | null;
+  private revision = 0;
+
+  constructor(options: FscilLearnerOptions) {
+    this.options = options;
+    const temperature = options.temperature ?? 16;
+    this.cosine = cosineHead(options.backbone, { scale: temperature });
+    const teen = options.teen ?? {};
+    this.name = options.name ?? (teen === false ? "prototypes" : "teen");
+    // alpha = 0 is exactly the uncalibrated cosine-prototype classifier (§6.5 test 1).
+    this.classifier = new TeenClassifier(teen === false ? { alpha: 0, temperature } : { ...teen, temperature });
+    this.plain = teen === false ? null : new TeenClassifier({ alpha: 0, temperature });
+  }
+
+  /** The classifier used by `predict` (TEEN-calibrated unless `teen: false`). */
+  get prototypeClassifier(): TeenClassifier {
+    return this.classifier;
+  }
+
+  /** Uncalibrated prototypes on the same features; null when `teen: false` (then they are `prototypeClassifier`). */
+  get plainClassifier(): TeenClassifier | null {
+    return this.plain;
+  }
+
+  /** Changes whenever the frozen backbone changes (base training, loadState): cached features are stale then. */
+  get backboneRevision(): number {
+    return this.revision;
+  }
+
+  get hasBaseModel(): boolean {
+    return this.frozen !== null;
+  }
+
+  /** Features of a set with the frozen backbone, preprocessed as in evaluation. */
+  async embed(set: ImageSet, normalization: Normalization | undefined): Promise<DenseMatrix & { data: Float32Array }> {
+    return embedSet(this.model(), set, normalization, this.options.featureBatchSize);
+  }
+
+  async learnTask(task: Task, context: ExperimentContext): Promise<void> {
+    const norm = context.stream.normalization;
+    if (this.frozen === null) {
+      await this.trainBase(task, context);
+      const features = await this.embed(task.train, norm);
+      this.classifier.updateBase(features, task.train.labels);
+      this.plain?.updateBase(features, task.train.labels);
+      return;
+    }
+    const features = await this.embed(task.train, norm);
+    this.classifier.addSession(features, task.train.labels);
+    this.plain?.addSession(features, task.train.labels);
+  }
+
+  private async trainBase(task: Task, context: ExperimentContext): Promise<void> {
+    const selectBest = this.options.selectBest ?? true;
+    if (selectBest && !(task.validation && task.validation.count > 0)) {
+      context.log(`${this.name}: the base session has no validation split, so the last epoch's model is kept; set stream.validation.fraction to select it on validation data`);
+    }
+    const trainer = new SupervisedLearner({
+      backbone: this.cosine,
+      training: this.options.training,
+      rng: this.options.rng,
+      head: "expanding",
+      numClasses: Math.max(...task.classes) + 1,
+      augment: this.options.augment,
+      selectBest,
+      quiet: this.options.quiet,
+      name: `${this.name}-base`,
+    });
+    try {
+      await trainer.learnTask(task, context);
+      this.setModel(cloneTree(trainer.model.params), cloneTree(trainer.model.state));
+    } finally {
+      trainer.dispose();
+    }
+  }
+
+  private setModel(params: ParamTree, state: ParamTree): void {
+    if (this.frozen) {
+      disposeTree(this.frozen.params);
+      disposeTree(this.frozen.state);
+    }
+    this.frozen = { backbone: this.cosine, params, state };
+    this.revision++;
+  }
+
+  private model(): FrozenModel {
+    if (!this.frozen) throw new ShapeError(`${this.name}: the backbone is trained in the base session; learn task 0 before predicting or embedding`);
+    return this.frozen;
+  }
+
+  predict(x: tf.Tensor, options: PredictOptions = {}): tf.Tensor1D {
+    const model = this.model();
+    const feats = tf.tidy(() => model.backbone.apply(model.params, x, { training: false, state: model.state }).features);
+    let features: DenseMatrix;
+    try {
+      features = { data: feats.dataSync<"float32">(), rows: feats.shape[0], cols: feats.shape[1] };
+    } finally {
+      feats.dispose();
+    }
+    const allowed = options.classes && options.classes.length > 0 ? new Set(options.classes) : null;
+    if (!allowed) return tf.tensor1d(this.classifier.predict(features), "int32");
+    // Task-incremental: argmax over the task's classes only.
+    const { classes, logits } = this.classifier.logits(features);
+    const out = new Int32Array(features.rows);
+    for (let i = 0; i < features.rows; i++) {
+      let best = -Infinity;
+      let label = -1;
+      classes.forEach((c, k) => {
+        const s = logits.get(i, k);
+        if (allowed.has(c) && s > best) {
+          best = s;
+          label = c;
+        }
+      });
+      out[i] = label;
+    }
+    return tf.tensor1d(out, "int32");
+  }
+
+  async saveState(): Promise<FscilLearnerState> {
+    return {
+      kind: "fscil-prototypes",
+      version: 1,
+      params: this.frozen ? cloneTree(this.frozen.params) : null,
+      state: this.frozen ? cloneTree(this.frozen.state) : null,
+      classifier: this.classifier.state(),
+      plain: this.plain?.state() ?? null,
+    };
+  }
+
+  /** Restores a `saveState` result; tensors are copied, so the caller still owns (and disposes) its own. */
+  async loadState(saved: Record<string, unknown>): Promise<void> {
+    const s = saved as Partial<FscilLearnerState>;
+    if (s.kind !== "fscil-prototypes" || s.version !== 1) {
+      throw new CheckpointError(`${this.name}: expected a state {kind: "fscil-prototypes", version: 1}, got kind=${String(s.kind)} version=${String(s.version)}`);
+    }
+    if ((s.plain === null) !== (this.plain === null)) {
+      throw new CheckpointError(`${this.name}: the checkpoint was saved with TEEN ${s.plain === null ? "off" : "on"}, this learner has it ${this.plain === null ? "off" : "on"}`);
+    }
+    const isTree = (t: unknown): t is ParamTree => typeof t === "object" && t !== null && Object.values(t).every((v) => v instanceof tf.Tensor);
+    if (s.params !== null && !(isTree(s.params) && isTree(s.state))) {
+      throw new CheckpointError(`${this.name}: checkpoint params/state must be trees of tensors (or both null before the base session)`);
+    }
+    // load() refuses a checkpoint with other alpha/tau/temperature than this learner's.
+    this.classifier.load(s.classifier as TeenState);
+    if (s.plain) this.plain?.load(s.plain);
+    if (s.params && s.state) this.setModel(cloneTree(s.params), cloneTree(s.state));
+    else if (this.frozen) {
+      disposeTree(this.frozen.params);
+      disposeTree(this.frozen.state);
+      this.frozen = null;
+      this.revision++;
+    }
+  }
+
+  dispose(): void {
+    if (this.frozen) {
+      disposeTree(this.frozen.params);
+      disposeTree(this.frozen.state);
+      this.frozen = null;
+    }
+  }
+}
