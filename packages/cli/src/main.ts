@@ -8,6 +8,8 @@ const HELP = `mnemo ${MNEMO_VERSION}: continual-learning experiments
 
 usage:
   mnemo run <config.yaml> [--set key.path=value ...] [--quiet]   run an experiment
+  mnemo run --resume <run-dir>                                   continue an interrupted run from its checkpoint
+  mnemo sweep <sweep.yaml> [--quiet]                             grid x seeds over a base config, mean ± std table
   mnemo schema                                                   print the config schema (JSON Schema, with defaults)
   mnemo sync <run-dir>                                           send a run's unsent tracking data to MLflow
   mnemo report <run-dir>... [--out report.html]                  HTML page comparing runs
@@ -25,6 +27,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
   switch (name) {
     case "run":
       return runCommand;
+    case "sweep":
+      return (await import("./commands/sweep.js")).sweepCommand;
     case "schema":
       return (await import("./commands/schema.js")).schemaCommand;
     case "sync":

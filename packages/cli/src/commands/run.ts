@@ -38,6 +38,8 @@ export interface RunArgs {
   resume?: string;
   /** Stop (as Ctrl-C would) after this many optimizer steps: used to test resuming. */
   stopAfterSteps?: number;
+  /** Nest the MLflow run under this parent (sweeps). */
+  parentRunId?: string;
 }
 
 export function parseRunArgs(argv: string[]): RunArgs {
@@ -218,7 +220,7 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
     tags["mlflow.source.git.commit"] = git.commit;
   }
   if (args.resume) tags["mnemo.resumedAtTask"] = String((runner?.nextTask ?? 0) + 1);
-  await tracker.startRun({ experimentName: config.name, runName, params: flattenConfig(config as unknown as Record<string, unknown>), tags });
+  await tracker.startRun({ experimentName: config.name, runName, params: flattenConfig(config as unknown as Record<string, unknown>), tags, parentRunId: args.parentRunId });
   context.tracker = tracker;
 
   const header = ["task", "classes", "train s", "eval s", "acc(task)", "A_t", "forgetting"];

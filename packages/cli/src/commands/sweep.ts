@@ -1,0 +1,103 @@
+/**
+ * `mnemo sweep <sweep.yaml>`: one base config, a grid of overrides and a list of seeds; every
+ * combination runs as its own run (nested under one MLflow parent run), then a table of
+ * mean ± std per grid point is printed and saved.
+ *
+ *   name: cil-mnist-lr
+ *   base: ../cil-mnist.yaml          # relative to the sweep file
+ *   seeds: [0, 1, 2]
+ *   grid:
+ *     training.lr: [0.001, 0.0003]
+ *     model.hidden: [[400, 400], [100]]
+ *   set: { training.epochs: 1 }      # fixed overrides for every run
+ *
+ * Hygiene: the table reports the runs' metrics; choose hyper-parameters on a validation split
+ * (stream.validation + training.select_best), never by these test numbers.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { ConfigError, loadConfig, positiveInt, summarize } from "@mnemo/core";
+import { createTracker } from "@mnemo/tracking";
+import { stringify } from "yaml";
+import { z } from "zod";
+import { runFromConfig } from "./run.js";
+import { formatTable, pct } from "../table.js";
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown())]);
+export const sweepSchema = z.strictObject({
+  name: z.string().min(1),
+  base: z.string().min(1).describe("Base config file, relative to the sweep file"),
+  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+  grid: z.record(z.string(), z.array(scalar).min(1)).default({}).describe("key.path -> values; the sweep runs every combination"),
+  set: z.record(z.string(), scalar).default({}).describe("Overrides applied to every run"),
+  max_runs: positiveInt().default(200).describe("Refuse grids larger than this (a typo guard)"),
+});
+
+type Value = z.infer<typeof scalar>;
+
+/** All combinations of the grid, in a stable order (keys as written, values as listed). */
+export function gridPoints(grid: Record<string, Value[]>): Record<string, Value>[] {
+  let points: Record<string, Value>[] = [{}];
+  for (const [key, values] of Object.entries(grid)) points = points.flatMap((p) => values.map((v) => ({ ...p, [key]: v })));
+  return points;
+}
+
+const toOverride = (key: string, v: Value): string => `${key}=${typeof v === "string" ? v : JSON.stringify(v)}`;
+
+function meanStd(xs: number[]): { mean: number; std: number } {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
+  return { mean, std };
+}
+
+export async function sweepCommand(argv: string[]): Promise<number> {
+  const file = argv.find((a) => !a.startsWith("-"));
+  const quiet = argv.includes("--quiet");
+  if (!file) throw new ConfigError("mnemo sweep needs a sweep file: mnemo sweep configs/sweeps/cil-mnist-lr.yaml", { file: "command line" });
+  const loaded = loadConfig(file, sweepSchema);
+  const sweep = loaded.value;
+  const base = resolve(dirname(file), sweep.base);
+  const points = gridPoints(sweep.grid);
+  const total = points.length * sweep.seeds.length;
+  if (total > sweep.max_runs) throw loaded.errorAt("grid", `${total} runs exceed max_runs (${sweep.max_runs}); raise max_runs if you mean it`);
+  // Validate every combination before running any, so a typo fails in seconds, not hours.
+  const fixed = Object.entries(sweep.set).map(([k, v]) => toOverride(k, v));
+  const { experimentConfigSchema } = await import("../config-schema.js");
+  for (const p of points) loadConfig(base, experimentConfigSchema, { overrides: [...fixed, ...Object.entries(p).map(([k, v]) => toOverride(k, v))] });
+
+  const out = join("runs", "sweeps", sweep.name, new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19));
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, "sweep.yaml"), stringify(sweep));
+  const parent = createTracker({ runDir: out });
+  const parentId = await parent.startRun({ experimentName: sweep.name, runName: `sweep-${sweep.name}`, params: { base: sweep.base, runs: String(total) }, tags: { "mnemo.sweep": "true" } });
+
+  const rows: { point: Record<string, Value>; seed: number; runDir: string; acc: number; aia: number }[] = [];
+  let k = 0;
+  for (const point of points) {
+    for (const seed of sweep.seeds) {
+      k++;
+      const overrides = [...fixed, ...Object.entries(point).map(([key, v]) => toOverride(key, v)), `seed=${seed}`];
+      process.stdout.write(`\n[${k}/${total}] ${overrides.join(" ")}\n`);
+      const { result, runDir } = await runFromConfig({ configFile: base, overrides, quiet, parentRunId: parentId }, quiet ? () => {} : undefined);
+      const s = summarize(result.matrix, { testSizes: result.testSizes });
+      rows.push({ point, seed, runDir, acc: s.finalAverageAccuracy, aia: s.averageIncrementalAccuracy });
+    }
+  }
+
+  const keys = Object.keys(sweep.grid);
+  const summary = points.map((point) => {
+    const mine = rows.filter((r) => r.point === point);
+    return { point, runs: mine.length, acc: meanStd(mine.map((r) => r.acc)), aia: meanStd(mine.map((r) => r.aia)) };
+  });
+  process.stdout.write(`\nsweep ${sweep.name}: ${total} runs (${sweep.seeds.length} seeds each), mean ± std\n`);
+  process.stdout.write(
+    formatTable(
+      [...keys, "runs", "final acc", "avg incr acc"],
+      summary.map((s) => [...keys.map((key) => JSON.stringify(s.point[key])), s.runs, `${pct(s.acc.mean)} ± ${pct(s.acc.std)}`, `${pct(s.aia.mean)} ± ${pct(s.aia.std)}`]),
+    ) + "\n",
+  );
+  writeFileSync(join(out, "summary.json"), JSON.stringify({ sweep, runs: rows, summary }, null, 2) + "\n");
+  await parent.endRun("FINISHED");
+  process.stdout.write(`-> ${out}\n`);
+  return 0;
+}

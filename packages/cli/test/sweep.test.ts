@@ -1,0 +1,64 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, cpSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { gridPoints, sweepCommand } from "../src/commands/sweep.js";
+
+describe("mnemo sweep", () => {
+  it("expands the grid in a stable order", () => {
+    expect(gridPoints({ a: [1, 2], b: ["x", "y"] })).toEqual([
+      { a: 1, b: "x" },
+      { a: 1, b: "y" },
+      { a: 2, b: "x" },
+      { a: 2, b: "y" },
+    ]);
+    expect(gridPoints({})).toEqual([{}]);
+  });
+
+  it("runs every point x seed nested under one MLflow parent run and writes mean ± std", async () => {
+    const work = mkdtempSync(join(tmpdir(), "mnemo-sweep-"));
+    cpSync(resolve(import.meta.dirname, "../../../configs/cil-synthetic.yaml"), join(work, "base.yaml"));
+    writeFileSync(
+      join(work, "sweep.yaml"),
+      `name: tiny\nbase: base.yaml\nseeds: [0, 1]\ngrid:\n  training.lr: [0.001, 0.01]\nset:\n  training.epochs: 1\n  output.dir: ${join(work, "runs")}\n`,
+    );
+    const cwd = process.cwd();
+    process.chdir(work);
+    process.env.MLFLOW_TRACKING_URI = join(work, "mlruns");
+    try {
+      expect(await sweepCommand([join(work, "sweep.yaml"), "--quiet"])).toBe(0);
+    } finally {
+      process.chdir(cwd);
+      delete process.env.MLFLOW_TRACKING_URI;
+    }
+    const sweepDir = join(work, "runs", "sweeps", "tiny");
+    const stamp = readdirSync(sweepDir)[0] as string;
+    const summary = JSON.parse(readFileSync(join(sweepDir, stamp, "summary.json"), "utf8"));
+    expect(summary.runs).toHaveLength(4);
+    expect(summary.summary.map((s: { point: Record<string, number>; runs: number }) => [s.point["training.lr"], s.runs])).toEqual([
+      [0.001, 2],
+      [0.01, 2],
+    ]);
+    // Children carry the parent's run id (MLflow's nested-run tag).
+    const mlruns = join(work, "mlruns");
+    const parentTags: string[] = [];
+    for (const exp of readdirSync(mlruns).filter((d) => /^\d+$/.test(d) && d !== "0")) {
+      for (const run of readdirSync(join(mlruns, exp)).filter((d) => d !== "meta.yaml")) {
+        try {
+          parentTags.push(readFileSync(join(mlruns, exp, run, "tags", "mlflow.parentRunId"), "utf8"));
+        } catch {
+          /* the parent run itself has no parent tag */
+        }
+      }
+    }
+    expect(parentTags).toHaveLength(4);
+    expect(new Set(parentTags).size).toBe(1);
+  });
+
+  it("rejects a grid key that is not a config key before running anything", async () => {
+    const work = mkdtempSync(join(tmpdir(), "mnemo-sweep-"));
+    cpSync(resolve(import.meta.dirname, "../../../configs/cil-synthetic.yaml"), join(work, "base.yaml"));
+    writeFileSync(join(work, "sweep.yaml"), `name: bad\nbase: base.yaml\ngrid:\n  training.lrr: [0.1]\n`);
+    await expect(sweepCommand([join(work, "sweep.yaml")])).rejects.toThrow(/--set training.lrr.*unknown key/);
+  });
+});
