@@ -212,3 +212,35 @@ void interleave(const float* dy, float* out, int N, int OH, int OW, int C, int S
         for (int c = 0; c < C; c++) d[c] = s[c];
       }
 }
+
+/*
+ * col2im for the input gradient: dx[n, iy, ix, :] = Σ dcols[(n,oy,ox), (kh,kw,:)] over the taps
+ * that read (iy, ix). dcols rows are (kh, kw, ci) like the filter, so every tap adds a contiguous
+ * run of CI floats. dx is fully overwritten.
+ */
+EXPORT(col2im)
+void col2im(const float* dcols, float* dx, int N, int H, int W, int CI, int OH, int OW, int KH, int KW,
+            int SH, int SW, int padT, int padL) {
+  long total = (long)N * H * W * CI;
+  for (long i = 0; i < total; i++) dx[i] = 0.f;
+  long R = (long)KH * KW * CI;
+  int CI4 = CI & ~3;
+  for (int n = 0; n < N; n++)
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++) {
+        const float* src = dcols + (((long)n * OH + oy) * OW + ox) * R;
+        for (int kh = 0; kh < KH; kh++) {
+          int iy = oy * SH + kh - padT;
+          if (iy < 0 || iy >= H) continue;
+          for (int kw = 0; kw < KW; kw++) {
+            int ix = ox * SW + kw - padL;
+            if (ix < 0 || ix >= W) continue;
+            const float* s = src + (long)(kh * KW + kw) * CI;
+            float* d = dx + (((long)n * H + iy) * W + ix) * CI;
+            int c = 0;
+            for (; c < CI4; c += 4) wasm_v128_store(d + c, wasm_f32x4_add(wasm_v128_load(d + c), wasm_v128_load(s + c)));
+            for (; c < CI; c++) d[c] += s[c];
+          }
+        }
+      }
+}

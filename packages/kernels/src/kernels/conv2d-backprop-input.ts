@@ -78,6 +78,21 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Bac
       const prod = s.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
       return s.release(s.run("Reshape", { x: prod }, { shape: [g.batch, g.inH, g.inW, g.inC] }));
     }
+    const nk = nativeKernels(backend);
+    if (nk) {
+      // dcols = dy · Wᵀ in XNNPACK (the packed operand is the small filter), then col2im:
+      // measured ~2x faster than the flipped-filter convolution, and no zero-interleave for strides.
+      const R = g.kH * g.kW * g.inC;
+      const P = g.batch * g.outH * g.outW;
+      const w2 = s.run("Reshape", { x: filter }, { shape: [R, g.outC] });
+      const wT = s.run("Transpose", { x: w2 }, { perm: [1, 0] });
+      const a = s.run("Reshape", { x: dy }, { shape: [1, P, g.outC] });
+      const b = s.run("Reshape", { x: wT }, { shape: [1, g.outC, R] });
+      const dcols = s.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
+      const dx = s.alloc([g.batch, g.inH, g.inW, g.inC]);
+      nk.col2im(ptr(backend, dcols), ptr(backend, dx), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
+      return s.release(dx);
+    }
     const w = flipFilter(s, filter, g);
     let src = g.sH > 1 || g.sW > 1 ? interleave(s, dy, g) : dy;
     const srcH = g.outH * g.sH;
