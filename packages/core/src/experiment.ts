@@ -104,6 +104,8 @@ export interface Plugin {
   scores?(event: PredictEvent): tf.Tensor2D | void;
   state?(): PluginState | Promise<PluginState>;
   loadState?(state: PluginState): void | Promise<void>;
+  /** Releases the tensors the plugin keeps (called by the learner's dispose). */
+  dispose?(): void;
 }
 
 export interface PredictOptions {

@@ -336,6 +336,7 @@ export class SupervisedLearner implements Learner {
     }
     this.optimizer?.dispose();
     this.selection?.dispose();
+    for (const p of this.plugins) p.dispose?.();
   }
 }
 
