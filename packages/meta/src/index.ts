@@ -1,0 +1,1 @@
+export { Maml, type MamlOptions, type Batch, type EpisodeData } from "./maml.js";
