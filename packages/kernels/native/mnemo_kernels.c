@@ -244,3 +244,59 @@ void col2im(const float* dcols, float* dx, int N, int H, int W, int CI, int OH, 
         }
       }
 }
+
+/*
+ * Direct filter gradient for layers with few input channels (the stem): no im2col, no GEMM
+ * packing. For each tap and each (4 ci × 16 co) tile, 16 SIMD accumulators run over every output
+ * pixel. XNNPACK's GEMM spends most of its time packing dy when K = N·OH·OW is huge and the
+ * im2col side is tiny (27 rows for a 3-channel stem). Requires CO % 16 == 0. dw is overwritten.
+ */
+EXPORT(conv_filter_grad_direct)
+void conv_filter_grad_direct(const float* x, const float* dy, float* dw, int N, int H, int W, int CI, int OH,
+                             int OW, int CO, int KH, int KW, int SH, int SW, int padT, int padL) {
+  for (int kh = 0; kh < KH; kh++)
+    for (int kw = 0; kw < KW; kw++) {
+      int lo = padL - kw > 0 ? (padL - kw + SW - 1) / SW : 0;
+      int hi = (W - 1 + padL - kw) >= 0 ? (W - 1 + padL - kw) / SW + 1 : 0;
+      if (hi > OW) hi = OW;
+      for (int ci0 = 0; ci0 < CI; ci0 += 4) {
+        int cb = CI - ci0 < 4 ? CI - ci0 : 4;
+        for (int co0 = 0; co0 < CO; co0 += 16) {
+          v128_t a00 = wasm_f32x4_splat(0.f), a01 = a00, a02 = a00, a03 = a00;
+          v128_t a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+          v128_t a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+          v128_t a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+          for (int n = 0; n < N; n++)
+            for (int oy = 0; oy < OH; oy++) {
+              int iy = oy * SH + kh - padT;
+              if (iy < 0 || iy >= H) continue;
+              const float* xrow = x + (((long)n * H + iy) * W) * CI + ci0;
+              const float* drow = dy + (((long)n * OH + oy) * OW) * CO + co0;
+              for (int ox = lo; ox < hi; ox++) {
+                const float* xp = xrow + (long)(ox * SW + kw - padL) * CI;
+                const float* dp = drow + (long)ox * CO;
+                v128_t d0 = wasm_v128_load(dp), d1 = wasm_v128_load(dp + 4);
+                v128_t d2 = wasm_v128_load(dp + 8), d3 = wasm_v128_load(dp + 12);
+                v128_t x0 = wasm_f32x4_splat(xp[0]);
+                v128_t x1 = wasm_f32x4_splat(cb > 1 ? xp[1] : 0.f);
+                v128_t x2 = wasm_f32x4_splat(cb > 2 ? xp[2] : 0.f);
+                v128_t x3 = wasm_f32x4_splat(cb > 3 ? xp[3] : 0.f);
+                a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(x0, d0)); a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(x0, d1));
+                a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(x0, d2)); a03 = wasm_f32x4_add(a03, wasm_f32x4_mul(x0, d3));
+                a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(x1, d0)); a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(x1, d1));
+                a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(x1, d2)); a13 = wasm_f32x4_add(a13, wasm_f32x4_mul(x1, d3));
+                a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(x2, d0)); a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(x2, d1));
+                a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(x2, d2)); a23 = wasm_f32x4_add(a23, wasm_f32x4_mul(x2, d3));
+                a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(x3, d0)); a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(x3, d1));
+                a32 = wasm_f32x4_add(a32, wasm_f32x4_mul(x3, d2)); a33 = wasm_f32x4_add(a33, wasm_f32x4_mul(x3, d3));
+              }
+            }
+          float* o = dw + ((long)(kh * KW + kw) * CI + ci0) * CO + co0;
+          wasm_v128_store(o, a00); wasm_v128_store(o + 4, a01); wasm_v128_store(o + 8, a02); wasm_v128_store(o + 12, a03);
+          if (cb > 1) { o += CO; wasm_v128_store(o, a10); wasm_v128_store(o + 4, a11); wasm_v128_store(o + 8, a12); wasm_v128_store(o + 12, a13); }
+          if (cb > 2) { o += CO; wasm_v128_store(o, a20); wasm_v128_store(o + 4, a21); wasm_v128_store(o + 8, a22); wasm_v128_store(o + 12, a23); }
+          if (cb > 3) { o += CO; wasm_v128_store(o, a30); wasm_v128_store(o + 4, a31); wasm_v128_store(o + 8, a32); wasm_v128_store(o + 12, a33); }
+        }
+      }
+    }
+}

@@ -15,6 +15,7 @@ export interface NativeKernels {
   max_pool_grad(x: I, dy: I, dx: I, N: I, H: I, W: I, C: I, OH: I, OW: I, FH: I, FW: I, SH: I, SW: I, padT: I, padL: I): void;
   im2col_t(xt: I, cols: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
   interleave(dy: I, out: I, N: I, OH: I, OW: I, C: I, SH: I, SW: I): void;
+  conv_filter_grad_direct(x: I, dy: I, dw: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, CO: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
   col2im(dcols: I, dx: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
 }
 

@@ -82,3 +82,28 @@ describe("kernels are leak-free", () => {
     w.dispose();
   });
 });
+
+describe("Conv2DBackpropFilter direct kernel (few input channels, out channels % 16 == 0)", () => {
+  it.each([
+    [3, 1, "same"],
+    [3, 2, "valid"],
+    [1, 2, "same"],
+  ] as const)("k=%i s=%i %s with ci=3/5, co=16/32 matches cpu", async (k, stride, pad) => {
+    for (const [ci, co] of [
+      [3, 16],
+      [5, 32],
+    ]) {
+      const c: Case = { n: 2, h: 9, w: 7, ci: ci as number, co: co as number, k, stride, pad };
+      const oh = outSize(c.h, c.k, c.stride, c.pad);
+      const ow = outSize(c.w, c.k, c.stride, c.pad);
+      const inputs = {
+        x: { shape: [c.n, c.h, c.w, c.ci], data: randomData(c.n * c.h * c.w * c.ci, 7) },
+        dy: { shape: [c.n, oh, ow, c.co], data: randomData(c.n * oh * ow * c.co, 8) },
+      };
+      const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: "NHWC", filterShape: [c.k, c.k, c.ci, c.co] };
+      const ref = await runOn("cpu", "Conv2DBackpropFilter", inputs, attrs);
+      const got = await runOn("wasm", "Conv2DBackpropFilter", inputs, attrs);
+      expect(relError(got.data, ref.data)).toBeLessThan(1e-5);
+    }
+  });
+});

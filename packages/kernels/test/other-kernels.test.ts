@@ -37,7 +37,7 @@ describe("MaxPoolGrad / AvgPoolGrad on wasm match cpu", () => {
     [3, 1, "same", [1, 6, 5, 3]],
     [1, 2, "valid", [2, 7, 8, 6]],
   ];
-  it.each(cases)("max pool %i×%i stride %i %s x%j (with ties)", async (k, s, pad, shape) => {
+  it.each(cases)("max pool k=%i s=%i %s x%j (with ties)", async (k, s, pad, shape) => {
     const size = shape.reduce((a, b) => a * b, 1);
     for (const data of [randomData(size, 31), tiedData(size, 32)]) {
       // Distinct weights per output so a dy routed to the wrong input shows up.
@@ -52,7 +52,7 @@ describe("MaxPoolGrad / AvgPoolGrad on wasm match cpu", () => {
       expect(err).toBeLessThan(1e-5);
     }
   });
-  it.each(cases)("avg pool %i×%i stride %i %s x%j", async (k, s, pad, shape) => {
+  it.each(cases)("avg pool k=%i s=%i %s x%j", async (k, s, pad, shape) => {
     const size = shape.reduce((a, b) => a * b, 1);
     const err = await compareOp(
       ([x, w]) => tf.grad((a: tf.Tensor) => tf.mul(tf.avgPool(a as tf.Tensor4D, k, s, pad), w as tf.Tensor).sum())(x as tf.Tensor),

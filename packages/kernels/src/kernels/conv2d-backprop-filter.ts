@@ -14,6 +14,12 @@ import { withScratch } from "../wasm-ops.js";
 import { nativeKernels, ptr } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
 
+/**
+ * Up to this many input channels the direct SIMD kernel beats im2col + XNNPACK GEMM, whose
+ * packing of dy dominates when the im2col side is small (measured: see the optimization log).
+ */
+export const DIRECT_MAX_IN_CHANNELS = Number(process.env["MNEMO_DW_DIRECT_MAX_CI"] ?? 16);
+
 interface Attrs {
   strides: number | [number, number];
   pad: Pad;
@@ -66,6 +72,12 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
   const P = g.batch * g.outH * g.outW;
   const R = g.kH * g.kW * g.inC;
   return withScratch(backend, (s) => {
+    const nk = nativeKernels(backend);
+    if (nk && g.outC % 16 === 0 && g.inC <= DIRECT_MAX_IN_CHANNELS) {
+      const dw = s.alloc([g.kH, g.kW, g.inC, g.outC]);
+      nk.conv_filter_grad_direct(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
+      return s.release(dw);
+    }
     let a: tf.TensorInfo;
     if (g.kH === 1 && g.kW === 1 && g.sH === 1 && g.sW === 1 && g.padT === 0 && g.padL === 0) {
       // Pointwise: the im2col buffer is xᵀ itself.
@@ -73,7 +85,6 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
       a = s.run("Transpose", { x: x2 }, { perm: [1, 0] });
     } else {
       a = s.alloc([R, P]);
-      const nk = nativeKernels(backend);
       if (nk) {
         // Reads NHWC directly: the stock Transpose kernel cost more than the GEMM on 16-channel layers.
         nk.im2col_t(ptr(backend, x), ptr(backend, a), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
