@@ -10,10 +10,11 @@ import { buildFinetune, finetuneSchema } from "./finetune.js";
 import { buildGdumb, gdumbSchema } from "./gdumb.js";
 import { buildIcarl, icarlSchema } from "./icarl.js";
 import { buildJoint, jointSchema } from "./joint.js";
+import { buildPrototypes, buildTeen, prototypesSchema, teenSchema } from "./fscil.js";
 import type { MethodBuild, MethodContext } from "./types.js";
 
 export const methodConfigSchema = z
-  .discriminatedUnion("name", [finetuneSchema, erSchema, derppSchema, icarlSchema, gdumbSchema, jointSchema])
+  .discriminatedUnion("name", [finetuneSchema, teenSchema, prototypesSchema, erSchema, derppSchema, icarlSchema, gdumbSchema, jointSchema])
   .describe("The continual-learning method and its hyper-parameters");
 
 export type MethodConfig = z.output<typeof methodConfigSchema>;
@@ -22,6 +23,10 @@ export function buildMethod(config: MethodConfig, context: MethodContext): Metho
   switch (config.name) {
     case "finetune":
       return buildFinetune(config, context);
+    case "teen":
+      return buildTeen(config, context);
+    case "prototypes":
+      return buildPrototypes(config, context);
     case "er":
       return buildEr(config, context);
     case "derpp":

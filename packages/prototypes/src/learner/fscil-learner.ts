@@ -63,7 +63,10 @@ export interface FscilLearnerOptions {
   featureBatchSize?: number;
 }
 
-/** What `saveState` returns: tensors (new copies, owned by the caller), typed arrays and plain objects. */
+/**
+ * What `saveState` returns: tensors, typed arrays and plain objects. As with SupervisedLearner, the
+ * tensors are the learner's own (valid until it changes or is disposed; do not dispose them).
+ */
 export interface FscilLearnerState extends Record<string, unknown> {
   kind: "fscil-prototypes";
   version: 1;
@@ -203,14 +206,14 @@ export class FscilPrototypeLearner implements Learner {
     return {
       kind: "fscil-prototypes",
       version: 1,
-      params: this.frozen ? cloneTree(this.frozen.params) : null,
-      state: this.frozen ? cloneTree(this.frozen.state) : null,
+      params: this.frozen?.params ?? null,
+      state: this.frozen?.state ?? null,
       classifier: this.classifier.state(),
       plain: this.plain?.state() ?? null,
     };
   }
 
-  /** Restores a `saveState` result; tensors are copied, so the caller still owns (and disposes) its own. */
+  /** Restores a `saveState` result (e.g. a decoded checkpoint) and takes ownership of its tensors. */
   async loadState(saved: Record<string, unknown>): Promise<void> {
     const s = saved as Partial<FscilLearnerState>;
     if (s.kind !== "fscil-prototypes" || s.version !== 1) {
@@ -226,7 +229,10 @@ export class FscilPrototypeLearner implements Learner {
     // load() refuses a checkpoint with other alpha/tau/temperature than this learner's.
     this.classifier.load(s.classifier as TeenState);
     if (s.plain) this.plain?.load(s.plain);
-    if (s.params && s.state) this.setModel(cloneTree(s.params), cloneTree(s.state));
+    if (s.params && s.state) {
+      if (s.params === this.frozen?.params) return; // our own state handed back: nothing to swap
+      this.setModel(s.params, s.state);
+    }
     else if (this.frozen) {
       disposeTree(this.frozen.params);
       disposeTree(this.frozen.state);
