@@ -39,6 +39,15 @@ export interface DerppPlugin extends Plugin {
   loadState(state: PluginState): void;
 }
 
+/**
+ * Mean squared error between current and stored logits over the stored entries only (`mask` is 1 where a
+ * stored value exists: columns beyond the head width at storage time are 0). Mammoth's F.mse_loss is the
+ * mean over all entries of a fixed-width head; with a growing head the mean runs over the stored columns.
+ */
+export function logitMatchingLoss(current: tf.Tensor2D, stored: tf.Tensor2D, mask: tf.Tensor2D): tf.Scalar {
+  return tf.tidy(() => tf.div(tf.sum(tf.mul(mask, tf.square(tf.sub(current, stored)))), tf.maximum(tf.sum(mask), 1)) as tf.Scalar);
+}
+
 const LOGITS = "logits";
 const WIDTH = "width";
 
@@ -105,8 +114,7 @@ export function derpp(options: DerppOptions): DerppPlugin {
       const target = batch.extras?.derppTarget as tf.Tensor2D;
       const mask = batch.extras?.derppMask as tf.Tensor2D;
       return tf.tidy(() => {
-        const diff = tf.sub(logits.slice([s, 0], [n1, width]), target);
-        const mse = tf.div(tf.sum(tf.mul(mask, tf.square(diff))), tf.maximum(tf.sum(mask), 1));
+        const mse = logitMatchingLoss(logits.slice([s, 0], [n1, width]), target, mask);
         return tf.add(reweightCrossEntropy(logits, batch.y, rowWeights), tf.mul(mse, alpha)) as tf.Scalar;
       });
     },

@@ -3,7 +3,7 @@
  * SupervisedLearner; GDumb and joint training as learners. Kept apart from the buffers' tfjs-free entry.
  */
 export { experienceReplay, type ExperienceReplayOptions, type ExperienceReplayPlugin } from "./er.js";
-export { derpp, type DerppOptions, type DerppPlugin } from "./derpp.js";
+export { derpp, logitMatchingLoss, type DerppOptions, type DerppPlugin } from "./derpp.js";
 export { icarl, type IcarlDistillation, type IcarlOptions, type IcarlPlugin } from "./icarl.js";
 export { knowledgeDistillation, icarlBinaryLoss } from "./distillation.js";
 export { GDumbLearner, type GDumbLearnerOptions } from "./gdumb.js";
