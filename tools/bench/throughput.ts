@@ -28,6 +28,10 @@ interface Row {
   trainStepMs: number;
   peakRssMB: number;
   steps: number;
+  /** Process CPU time per training step: robust to other load on the machine, unlike wall time. */
+  trainCpuMsPerStep: number;
+  /** 1-minute load average before/after: above ~2 on this 2-core box, wall-clock numbers are depressed. */
+  loadAvg: [number, number];
 }
 
 const BATCH = 64;
@@ -126,7 +130,11 @@ async function measure(backend: BackendName, threads: number, model: ModelName, 
     return { ms: (performance.now() - t0) / steps, steps };
   };
   const slow = backend === "cpu";
+  const load0 = os.loadavg()[0] as number;
+  const cpu0 = process.cpuUsage();
   const train = await timeLoop(trainStep, slow ? 0 : 3, slow ? 1 : 5);
+  const cpu = process.cpuUsage(cpu0);
+  const warmupSteps = slow ? 0 : 3;
   const fwd = await timeLoop(forward, slow ? 0 : 3, slow ? 1 : 10);
   return {
     backend,
@@ -137,6 +145,8 @@ async function measure(backend: BackendName, threads: number, model: ModelName, 
     trainStepMs: round(train.ms),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     steps: train.steps,
+    trainCpuMsPerStep: round((cpu.user + cpu.system) / 1000 / (train.steps + warmupSteps)),
+    loadAvg: [round(load0), round(os.loadavg()[0] as number)],
   };
 }
 
@@ -187,7 +197,7 @@ function saveRows(rows: Row[]): ResultsFile {
 }
 
 function report(rows: Row[]): void {
-  const header = ["backend", "threads", "model", "train img/s", "x PyTorch", "forward img/s", "x PyTorch", "step ms", "peak RSS MB"];
+  const header = ["backend", "threads", "model", "train img/s", "x PyTorch", "forward img/s", "x PyTorch", "step ms", "CPU ms/step", "peak RSS MB", "load"];
   const lines = rows.map((r) => [
     r.backend,
     String(r.threads),
@@ -197,12 +207,17 @@ function report(rows: Row[]): void {
     r.forwardImgPerSec.toFixed(1),
     (r.forwardImgPerSec / PYTORCH[r.model].forward).toFixed(2),
     r.trainStepMs.toFixed(1),
+    r.trainCpuMsPerStep.toFixed(1),
     String(r.peakRssMB),
+    r.loadAvg.map((l) => l.toFixed(1)).join("→"),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
   const fmt = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join("  ");
   console.log(fmt(header));
   for (const l of lines) console.log(fmt(l));
+  if (rows.some((r) => Math.max(...r.loadAvg) > os.cpus().length)) {
+    console.log("\nwarning: the machine was busy (load > cores): wall-clock img/s understate this code's speed");
+  }
   console.log("\nmust-targets (best configuration measured in this run):");
   for (const model of MODELS) {
     const mine = rows.filter((r) => r.model === model);

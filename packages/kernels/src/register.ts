@@ -6,6 +6,7 @@ import { conv2DBackpropInputConfig } from "./kernels/conv2d-backprop-input.js";
 import { batchMatMulConfig } from "./kernels/batch-mat-mul.js";
 import { avgPoolGradConfig, maxPoolGradConfig } from "./kernels/pool-grad.js";
 import { meanConfig, sumConfig } from "./kernels/reduce.js";
+import { identityConfig } from "./kernels/identity.js";
 
 /** Every kernel this package provides for the wasm backend. */
 export const wasmKernelConfigs: readonly tf.KernelConfig[] = [
@@ -16,6 +17,7 @@ export const wasmKernelConfigs: readonly tf.KernelConfig[] = [
   avgPoolGradConfig,
   sumConfig,
   meanConfig,
+  identityConfig,
 ];
 
 let registered = false;

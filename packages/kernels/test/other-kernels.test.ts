@@ -99,3 +99,16 @@ describe("BatchMatMul with transposes on wasm matches cpu", () => {
     expect(await compareOp(([x, y]) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb), [a, b])).toBeLessThan(1e-5);
   });
 });
+
+describe("Identity on wasm shares the buffer safely", () => {
+  it("a clone keeps its values after the original is disposed, and frees its buffer when disposed", async () => {
+    await tf.setBackend("wasm");
+    const before = tf.engine().backend.numDataIds();
+    const a = tf.tensor1d([1, 2, 3]);
+    const b = tf.clone(a);
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1, 2, 3]);
+    b.dispose();
+    expect(tf.engine().backend.numDataIds()).toBe(before);
+  });
+});
