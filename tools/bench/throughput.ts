@@ -119,22 +119,21 @@ async function measure(backend: BackendName, threads: number, model: ModelName, 
     logits.dispose();
   };
 
-  const timeLoop = async (fn: () => Promise<void>, warmup: number, minSteps: number): Promise<{ ms: number; steps: number }> => {
+  const timeLoop = async (fn: () => Promise<void>, warmup: number, minSteps: number) => {
     for (let i = 0; i < warmup; i++) await fn();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     let steps = 0;
     while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
       await fn();
       steps++;
     }
-    return { ms: (performance.now() - t0) / steps, steps };
+    const c = process.cpuUsage(c0);
+    return { ms: (performance.now() - t0) / steps, steps, cpuMs: (c.user + c.system) / 1000 / steps };
   };
   const slow = backend === "cpu";
   const load0 = os.loadavg()[0] as number;
-  const cpu0 = process.cpuUsage();
   const train = await timeLoop(trainStep, slow ? 0 : 3, slow ? 1 : 5);
-  const cpu = process.cpuUsage(cpu0);
-  const warmupSteps = slow ? 0 : 3;
   const fwd = await timeLoop(forward, slow ? 0 : 3, slow ? 1 : 10);
   return {
     backend,
@@ -145,7 +144,7 @@ async function measure(backend: BackendName, threads: number, model: ModelName, 
     trainStepMs: round(train.ms),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     steps: train.steps,
-    trainCpuMsPerStep: round((cpu.user + cpu.system) / 1000 / (train.steps + warmupSteps)),
+    trainCpuMsPerStep: round(train.cpuMs),
     loadAvg: [round(load0), round(os.loadavg()[0] as number)],
   };
 }
