@@ -4,3 +4,4 @@ export { registerWasmKernels, wasmKernelConfigs } from "./register.js";
 export { KernelUnavailableError } from "./wasm-ops.js";
 export { UnsupportedConvError } from "./kernels/conv-geometry.js";
 export { batchNormTrain, registerBatchNormOps, type BatchNormTrainResult } from "./ops/batch-norm.js";
+export { setNativeKernelsEnabled } from "./native.js";
