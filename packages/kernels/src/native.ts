@@ -82,12 +82,14 @@ export class HeapScratch {
   ) {
     this.info = backend.makeOutput([Math.ceil(bytes / 4) + 2], "float32") as { dataId: object; shape: number[]; dtype: "float32" };
     const raw = ptr(backend, this.info);
-    this.base = (raw + 7) & ~7;
+    // Heap offsets pass 2^31 once the wasm heap grows beyond 2 GiB: align with arithmetic, not `&`
+    // (bitwise ops are signed 32-bit and would turn such an offset negative).
+    this.base = Math.ceil(raw / 8) * 8;
   }
   /** Reserve n bytes; returns the byte offset. */
   take(bytes: number): number {
     const at = this.base + this.used;
-    this.used += (bytes + 7) & ~7;
+    this.used += Math.ceil(bytes / 8) * 8;
     return at;
   }
   heap(): ArrayBuffer | SharedArrayBuffer {
