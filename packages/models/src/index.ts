@@ -1,4 +1,6 @@
-export { mlp, growLinearHead, linearHeadInit, type MlpOptions } from "./backbones/mlp.js";
+export { mlp, type MlpOptions } from "./backbones/mlp.js";
+export { kaimingConv, kaimingLinear, linearWeight } from "./layers/init.js";
+export { growHead as growLinearHead } from "./layers/linear.js";
 export { createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState, type SgdConfig, type AdamConfig } from "./train/optimizers.js";
 export { learningRate, type ScheduleConfig, type WarmupConfig } from "./train/schedules.js";
 export { SupervisedLearner, crossEntropy, type SupervisedLearnerOptions, type TrainingConfig } from "./train/supervised-learner.js";

@@ -2,7 +2,7 @@
 import { positiveInt } from "@mnemo/core";
 import { ReplayLearner, derpp } from "@mnemo/replay/plugins";
 import { z } from "zod";
-import type { MethodBuild, MethodContext } from "./types.js";
+import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 export const derppSchema = z.strictObject({
   name: z.literal("derpp").describe("Dark experience replay++: loss += alpha·MSE(logits, stored logits) + beta·CE(replayed labels)"),
@@ -25,13 +25,7 @@ export function buildDerpp(config: z.output<typeof derppSchema>, ctx: MethodCont
   });
   return {
     learner: new ReplayLearner({
-      backbone: ctx.backbone,
-      rng: ctx.rng,
-      head: ctx.head,
-      numClasses: ctx.stream.numClasses,
-      training: ctx.training,
-      augment: ctx.augment,
-      quiet: ctx.quiet,
+      ...commonLearnerOptions(ctx),
       plugins: [plugin],
       name: "derpp",
     }),

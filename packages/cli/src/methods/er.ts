@@ -2,7 +2,7 @@
 import { positiveInt } from "@mnemo/core";
 import { ReplayLearner, experienceReplay } from "@mnemo/replay/plugins";
 import { z } from "zod";
-import type { MethodBuild, MethodContext } from "./types.js";
+import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 export const erSchema = z.strictObject({
   name: z.literal("er").describe("Experience replay: stream batch + a batch from a reservoir buffer (Mammoth ER)"),
@@ -21,13 +21,7 @@ export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): 
   });
   return {
     learner: new ReplayLearner({
-      backbone: ctx.backbone,
-      rng: ctx.rng,
-      head: ctx.head,
-      numClasses: ctx.stream.numClasses,
-      training: ctx.training,
-      augment: ctx.augment,
-      quiet: ctx.quiet,
+      ...commonLearnerOptions(ctx),
       plugins: [plugin],
       name: "er",
     }),

@@ -1,7 +1,7 @@
 /** Plain fine-tuning: the lower bound every continual-learning method is compared with. */
 import { SupervisedLearner } from "@mnemo/models";
 import { z } from "zod";
-import type { MethodBuild, MethodContext } from "./types.js";
+import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 export const finetuneSchema = z.strictObject({
   name: z.literal("finetune").describe("Train on each task in turn with no protection against forgetting (lower bound)"),
@@ -10,14 +10,7 @@ export const finetuneSchema = z.strictObject({
 export function buildFinetune(_config: z.output<typeof finetuneSchema>, ctx: MethodContext): MethodBuild {
   return {
     learner: new SupervisedLearner({
-      backbone: ctx.backbone,
-      rng: ctx.rng,
-      head: ctx.head,
-      numClasses: ctx.stream.numClasses,
-      training: ctx.training,
-      augment: ctx.augment,
-      quiet: ctx.quiet,
-      selectBest: ctx.selectBest,
+      ...commonLearnerOptions(ctx),
       name: "finetune",
     }),
   };

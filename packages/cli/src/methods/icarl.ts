@@ -3,7 +3,7 @@ import { positiveInt } from "@mnemo/core";
 import { ReplayLearner, icarl } from "@mnemo/replay/plugins";
 import type { MemoryPolicy } from "@mnemo/replay";
 import { z } from "zod";
-import type { MethodBuild, MethodContext } from "./types.js";
+import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 const memorySchema = z
   .discriminatedUnion("policy", [
@@ -72,13 +72,7 @@ export function buildIcarl(config: z.output<typeof icarlSchema>, ctx: MethodCont
   });
   return {
     learner: new ReplayLearner({
-      backbone: ctx.backbone,
-      rng: ctx.rng,
-      head: ctx.head,
-      numClasses: ctx.stream.numClasses,
-      training: ctx.training,
-      augment: ctx.augment,
-      quiet: ctx.quiet,
+      ...commonLearnerOptions(ctx),
       plugins: [plugin],
       name: "icarl",
     }),

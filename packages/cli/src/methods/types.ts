@@ -31,6 +31,20 @@ export interface MethodBuild {
   afterTask?(taskIndex: number, partial: ExperimentResult): Promise<Record<string, number>>;
 }
 
+/** The learner options every gradient method takes from the config as they are. */
+export function commonLearnerOptions(ctx: MethodContext) {
+  return {
+    backbone: ctx.backbone,
+    rng: ctx.rng,
+    head: ctx.head,
+    numClasses: ctx.stream.numClasses,
+    training: ctx.training,
+    augment: ctx.augment,
+    quiet: ctx.quiet,
+    selectBest: ctx.selectBest,
+  };
+}
+
 export interface MethodDefinition<C extends { name: string }> {
   name: C["name"];
   build(config: C, context: MethodContext): MethodBuild;

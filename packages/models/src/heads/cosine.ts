@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ShapeError, type Backbone, type ForwardOptions, type ForwardResult, type InitializedModel, type ParamTree, type RandomStream } from "@mnemo/core";
-import { linearHeadInit } from "../backbones/mlp.js";
+import { linearWeight } from "../layers/init.js";
 
 export interface CosineHeadOptions {
   /** s in s·cos (TEEN's `temperature`: 16 on CIFAR-100, 32 on miniImageNet/CUB). */
@@ -69,7 +69,7 @@ export function cosineHead(inner: Backbone, options: CosineHeadOptions = {}): Ba
       const [d, old] = w.shape;
       if (numClasses < old) throw new ShapeError(`a head only grows: it has ${old} classes, asked for ${numClasses}`);
       if (numClasses === old) return { ...params };
-      const grown = tf.tidy(() => tf.concat([w, linearHeadInit(rng, d, numClasses - old)], 1));
+      const grown = tf.tidy(() => tf.concat([w, linearWeight(rng, d, numClasses - old)], 1));
       return { ...params, [weightKey]: grown };
     },
   };

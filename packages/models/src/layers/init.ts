@@ -14,3 +14,8 @@ export function linearWeight(rng: RandomStream, fanIn: number, fanOut: number): 
   const bound = 1 / Math.sqrt(fanIn);
   return tf.tensor2d(rng.fillUniform(new Float32Array(fanIn * fanOut), -bound, bound), [fanIn, fanOut]);
 }
+
+/** Kaiming-normal (fan_in, ReLU gain √2) dense weight [in, out], for hidden layers. */
+export function kaimingLinear(rng: RandomStream, fanIn: number, fanOut: number): tf.Tensor2D {
+  return tf.tensor2d(rng.fillNormal(new Float32Array(fanIn * fanOut), 0, Math.sqrt(2 / fanIn)), [fanIn, fanOut]);
+}
