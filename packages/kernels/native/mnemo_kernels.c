@@ -5,7 +5,8 @@
  * the tfjs heap and no data is copied. Hence the rules this file obeys:
  *   - no static data and no stack use (the linker's stack/data would overlap tfjs's heap):
  *     leaf functions only, scalars in locals, every scratch buffer passed in by the caller;
- *   - single-threaded: called from the JS main thread between XNNPACK ops.
+ *   - reentrant: called from the JS main thread between XNNPACK ops, and (second instance on the
+ *     same shared memory) from one helper worker that takes half of a split call (src/native.ts).
  * Build: ./build.sh (clang + wasm-ld from Debian's clang/lld). The .wasm files are committed.
  */
 #include <stdint.h>
@@ -165,11 +166,11 @@ void max_pool_grad(const float* x, const float* dy, float* dx, int N, int H, int
  * lies in the padding. Each (n, oy) output row touches only KH input rows, so the strided reads
  * stay in cache while the writes run along contiguous column rows.
  */
-EXPORT(im2col_t)
-void im2col_t(const float* x, float* cols, int N, int H, int W, int CI, int OH, int OW, int KH, int KW,
-              int SH, int SW, int padT, int padL) {
+EXPORT(im2col_t_range)
+void im2col_t_range(const float* x, float* cols, int N, int H, int W, int CI, int OH, int OW, int KH, int KW,
+                    int SH, int SW, int padT, int padL, int n0, int n1) {
   long P = (long)N * OH * OW;
-  for (int n = 0; n < N; n++)
+  for (int n = n0; n < n1; n++)
     for (int oy = 0; oy < OH; oy++) {
       long p0 = ((long)n * OH + oy) * OW;
       for (int kh = 0; kh < KH; kh++) {
@@ -196,6 +197,13 @@ void im2col_t(const float* x, float* cols, int N, int H, int W, int CI, int OH, 
         }
       }
     }
+}
+
+/* The whole batch; im2col_t_range fills the columns of images [n0, n1) only (split across threads). */
+EXPORT(im2col_t)
+void im2col_t(const float* x, float* cols, int N, int H, int W, int CI, int OH, int OW, int KH, int KW,
+              int SH, int SW, int padT, int padL) {
+  im2col_t_range(x, cols, N, H, W, CI, OH, OW, KH, KW, SH, SW, padT, padL, 0, N);
 }
 
 /* out[n, y·SH, x·SW, :] = dy[n, y, x, :], zeros elsewhere (out is [N, OH·SH, OW·SW, C]). */

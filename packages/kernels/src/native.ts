@@ -4,6 +4,7 @@
  * attached (unknown build layout, instantiation failure): callers then use the JS fallbacks.
  */
 import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 type I = number;
@@ -17,6 +18,134 @@ export interface NativeKernels {
   interleave(dy: I, out: I, N: I, OH: I, OW: I, C: I, SH: I, SW: I): void;
   conv_filter_grad_direct(x: I, dy: I, dw: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, CO: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
   col2im(dcols: I, dx: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
+  im2col_t_range(xt: I, cols: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I, n0: I, n1: I): void;
+}
+
+export type NativeName = keyof NativeKernels;
+const NAMES: readonly NativeName[] = [
+  "row_stats", "affine_rows", "bn_grad_stats", "bn_grad_apply", "max_pool_grad", "im2col_t",
+  "interleave", "conv_filter_grad_direct", "col2im", "im2col_t_range",
+];
+
+/**
+ * Our kernels run on the JS main thread, where XNNPACK's pool cannot reach them. On the threaded
+ * build (shared memory) one helper worker holds a second instance of the module on the SAME
+ * memory and takes one half of a split call while the main thread does the other: `run2` posts
+ * the worker's half through a small shared control block (Atomics, no messages, no event loop),
+ * runs its own half, then waits. Until the worker reports ready (it starts asynchronously), or if
+ * it failed, both halves simply run on the main thread.
+ */
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads");
+const { memory, module, ctl, names } = workerData;
+const c = new Int32Array(ctl);
+let fns = null;
+try {
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  fns = names.map((n) => ex[n]);
+  Atomics.store(c, 1, 1);
+} catch (e) {
+  Atomics.store(c, 1, -1);
+}
+while (fns) {
+  let s;
+  while ((s = Atomics.load(c, 0)) !== 1) Atomics.wait(c, 0, s);
+  try {
+    const n = c[3];
+    const args = new Array(n);
+    for (let i = 0; i < n; i++) args[i] = c[4 + i];
+    fns[c[2]](...args);
+    Atomics.store(c, 0, 2);
+  } catch (e) {
+    Atomics.store(c, 0, 3);
+  }
+  Atomics.notify(c, 0);
+}
+`;
+
+class Helper {
+  private readonly c: Int32Array;
+  private failed = false;
+  constructor(memory: WasmMemory, module: object) {
+    const ctl = new SharedArrayBuffer(4 * 32);
+    this.c = new Int32Array(ctl);
+    try {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, module, ctl, names: NAMES } });
+      w.on("error", () => (this.failed = true));
+      w.on("exit", () => (this.failed = true));
+      w.unref();
+    } catch {
+      this.failed = true;
+    }
+  }
+  get ready(): boolean {
+    return !this.failed && Atomics.load(this.c, 1) === 1;
+  }
+  get gone(): boolean {
+    return this.failed || Atomics.load(this.c, 1) === -1;
+  }
+  /** Start `name(...args)` on the worker (only when `ready`). */
+  post(name: NativeName, args: number[]): void {
+    const c = this.c;
+    c[2] = NAMES.indexOf(name);
+    c[3] = args.length;
+    for (let i = 0; i < args.length; i++) c[4 + i] = args[i] as number;
+    Atomics.store(c, 0, 1);
+    Atomics.notify(c, 0);
+  }
+  /** Wait for the posted call. */
+  join(): void {
+    const c = this.c;
+    let s: number;
+    while ((s = Atomics.load(c, 0)) === 1) {
+      if (Atomics.wait(c, 0, 1, 30_000) === "timed-out" && Atomics.load(c, 0) === 1) {
+        this.failed = true;
+        throw new Error("[mnemo/kernels] helper worker did not answer within 30 s");
+      }
+    }
+    Atomics.store(c, 0, 0);
+    if (s === 3) throw new Error("[mnemo/kernels] native kernel failed in the helper worker");
+  }
+}
+
+const helpers = new WeakMap<NativeKernels, Helper>();
+
+/**
+ * Runs `name(...a)` and `name(...b)` (two halves touching disjoint outputs), in parallel on the
+ * main thread and the helper worker when there is one, else one after the other.
+ */
+export function run2(nk: NativeKernels, name: NativeName, a: number[], b: number[]): void {
+  const h = helpers.get(nk);
+  const fn = nk[name] as (...args: number[]) => void;
+  if (h?.ready) {
+    h.post(name, b);
+    try {
+      fn(...a);
+    } finally {
+      h.join();
+    }
+  } else {
+    fn(...a);
+    fn(...b);
+  }
+}
+
+/**
+ * Waits (up to `timeoutMs`) until the helper worker of `backend`'s native module is ready; false
+ * when there is none (single-thread build, no native module) or it failed. For tests.
+ */
+export async function nativeHelperReady(backend: BackendWasm, timeoutMs = 10_000): Promise<boolean> {
+  const nk = nativeKernels(backend);
+  const h = nk ? helpers.get(nk) : undefined;
+  if (!h) return false;
+  const t0 = Date.now();
+  while (!h.ready && !h.gone && Date.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
+  return h.ready;
+}
+
+/** True when run2 really runs in parallel (callers may then pick a split worth its sync cost). */
+export function hasHelper(nk: NativeKernels): boolean {
+  return helpers.get(nk)?.ready ?? false;
 }
 
 /** The WebAssembly JS API (the repo's `lib` has no DOM typings, which is where it is declared). */
@@ -56,6 +185,7 @@ export function nativeKernels(backend: BackendWasm): NativeKernels | null {
     const file = new URL(`../native/${shared ? "mnemo-kernels-shared.wasm" : "mnemo-kernels.wasm"}`, import.meta.url);
     const module = new WA.Module(readFileSync(file));
     kernels = new WA.Instance(module, { env: { memory } }).exports as unknown as NativeKernels;
+    if (shared && process.env["MNEMO_NATIVE_HELPER"] !== "0") helpers.set(kernels, new Helper(memory, module));
   } catch (e) {
     console.warn(`[mnemo/kernels] native SIMD kernels unavailable (${(e as Error).message}); using JS fallbacks`);
   }

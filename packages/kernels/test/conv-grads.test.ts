@@ -1,5 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { nativeHelperReady } from "../src/native.js";
 import { prepareWasm } from "../src/index.js";
 import { randomData, relError, runOn } from "./helpers.js";
 
@@ -33,6 +35,9 @@ const label = (c: Case) => `${c.k}x${c.k} s${c.stride} ${c.pad} x[${c.n},${c.h},
 beforeAll(async () => {
   await prepareWasm({ threads: 2, warn: false });
   tf.enableProdMode();
+  // Split kernels must run their halves on the helper worker in these checks, not serially.
+  await tf.setBackend("wasm");
+  if (!(await nativeHelperReady(tf.backend() as BackendWasm))) throw new Error("native helper worker not ready");
 });
 
 describe("Conv2DBackpropFilter on wasm matches cpu", () => {
@@ -88,12 +93,14 @@ describe("Conv2DBackpropFilter direct kernel (few input channels, out channels %
     [3, 1, "same"],
     [3, 2, "valid"],
     [1, 2, "same"],
-  ] as const)("k=%i s=%i %s with ci=3/5, co=16/32 matches cpu", async (k, stride, pad) => {
-    for (const [ci, co] of [
-      [3, 16],
-      [5, 32],
+  ] as const)("k=%i s=%i %s with ci=3/5, co=16/32, batch 1-3 matches cpu", async (k, stride, pad) => {
+    // Batches 3 and 2 are split across the main thread and the helper worker; 1 is not.
+    for (const [ci, co, n] of [
+      [3, 16, 3],
+      [5, 32, 2],
+      [3, 16, 1],
     ]) {
-      const c: Case = { n: 2, h: 9, w: 7, ci: ci as number, co: co as number, k, stride, pad };
+      const c: Case = { n: n as number, h: 9, w: 7, ci: ci as number, co: co as number, k, stride, pad };
       const oh = outSize(c.h, c.k, c.stride, c.pad);
       const ow = outSize(c.w, c.k, c.stride, c.pad);
       const inputs = {

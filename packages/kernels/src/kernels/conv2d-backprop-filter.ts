@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch } from "../wasm-ops.js";
-import { nativeKernels, ptr } from "../native.js";
+import { nativeKernels, ptr, run2 } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
 
 /**
@@ -75,7 +75,24 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
     const nk = nativeKernels(backend);
     if (nk && g.outC % 16 === 0 && g.inC <= DIRECT_MAX_IN_CHANNELS) {
       const dw = s.alloc([g.kH, g.kW, g.inC, g.outC]);
-      nk.conv_filter_grad_direct(ptr(backend, x), ptr(backend, dy), ptr(backend, dw), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
+      const geo = [g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL];
+      const [xP, dyP] = [ptr(backend, x), ptr(backend, dy)];
+      if (g.batch < 2) {
+        (nk.conv_filter_grad_direct as (...args: number[]) => void)(xP, dyP, ptr(backend, dw), g.batch, ...geo);
+        return s.release(dw);
+      }
+      // Two halves of the batch (main thread + helper worker), each into its own buffer, then summed.
+      const n0 = g.batch >> 1;
+      const dw2 = s.alloc([g.kH, g.kW, g.inC, g.outC]);
+      run2(nk, "conv_filter_grad_direct", [xP, dyP, ptr(backend, dw), n0, ...geo], [
+        xP + 4 * n0 * g.inH * g.inW * g.inC,
+        dyP + 4 * n0 * g.outH * g.outW * g.outC,
+        ptr(backend, dw2),
+        g.batch - n0,
+        ...geo,
+      ]);
+      const [d, d2] = [s.f32(dw), s.f32(dw2)];
+      for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) + (d2[i] as number);
       return s.release(dw);
     }
     let a: tf.TensorInfo;
@@ -87,7 +104,10 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
       a = s.alloc([R, P]);
       if (nk) {
         // Reads NHWC directly: the stock Transpose kernel cost more than the GEMM on 16-channel layers.
-        nk.im2col_t(ptr(backend, x), ptr(backend, a), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
+        // Columns of the first / second half of the batch on the main thread / helper worker.
+        const args = [ptr(backend, x), ptr(backend, a), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL];
+        const n0 = g.batch >> 1;
+        run2(nk, "im2col_t_range", [...args, 0, n0], [...args, n0, g.batch]);
       } else {
         const xt = s.run("Transpose", { x }, { perm: [3, 0, 1, 2] }); // [ci, n, h, w]
         im2colTransposed(s.f32(xt), s.f32(a), g);

@@ -8,7 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch, type Scratch } from "../wasm-ops.js";
-import { nativeKernels, ptr } from "../native.js";
+import { nativeKernels, ptr, run2 } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
 
 interface Attrs {
@@ -90,7 +90,11 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Bac
       const b = s.run("Reshape", { x: wT }, { shape: [1, g.outC, R] });
       const dcols = s.run("BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
       const dx = s.alloc([g.batch, g.inH, g.inW, g.inC]);
-      nk.col2im(ptr(backend, dcols), ptr(backend, dx), g.batch, g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL);
+      // Images [0, n0) on the main thread, the rest on the helper worker (disjoint dx).
+      const geo = [g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL];
+      const n0 = g.batch >> 1;
+      const [dcP, dxP] = [ptr(backend, dcols), ptr(backend, dx)];
+      run2(nk, "col2im", [dcP, dxP, n0, ...geo], [dcP + 4 * n0 * g.outH * g.outW * R, dxP + 4 * n0 * g.inH * g.inW * g.inC, g.batch - n0, ...geo]);
       return s.release(dx);
     }
     const w = flipFilter(s, filter, g);
