@@ -88,17 +88,19 @@ describe("kernels are leak-free", () => {
   });
 });
 
-describe("Conv2DBackpropFilter direct kernel (few input channels, out channels % 16 == 0)", () => {
+describe("Conv2DBackpropFilter direct kernel (<= 64 input channels, out channels % 16 == 0)", () => {
   it.each([
     [3, 1, "same"],
     [3, 2, "valid"],
     [1, 2, "same"],
-  ] as const)("k=%i s=%i %s with ci=3/5, co=16/32, batch 1-3 matches cpu", async (k, stride, pad) => {
+  ] as const)("k=%i s=%i %s with ci=3/5/32/64, co=16/32, batch 1-3 matches cpu", async (k, stride, pad) => {
     // Batches 3 and 2 are split across the main thread and the helper worker; 1 is not.
     for (const [ci, co, n] of [
       [3, 16, 3],
       [5, 32, 2],
       [3, 16, 1],
+      [32, 32, 3],
+      [64, 16, 2],
     ]) {
       const c: Case = { n: n as number, h: 9, w: 7, ci: ci as number, co: co as number, k, stride, pad };
       const oh = outSize(c.h, c.k, c.stride, c.pad);

@@ -16,9 +16,11 @@ import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
 
 /**
  * Up to this many input channels the direct SIMD kernel beats im2col + XNNPACK GEMM, whose
- * packing of dy dominates when the im2col side is small (measured: see the optimization log).
+ * packing of dy dominates when the im2col side is small, and whose 9x-sized im2col buffer is a
+ * memory pass of its own; split over the helper worker it also wins at 32 and 64 channels with
+ * two threads (measured: see the optimization log, step 10).
  */
-export const DIRECT_MAX_IN_CHANNELS = Number(process.env["MNEMO_DW_DIRECT_MAX_CI"] ?? 16);
+export const DIRECT_MAX_IN_CHANNELS = Number(process.env["MNEMO_DW_DIRECT_MAX_CI"] ?? 64);
 
 interface Attrs {
   strides: number | [number, number];
