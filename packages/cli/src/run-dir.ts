@@ -13,22 +13,15 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AccuracyMatrix } from "@mnemo/core";
+import type { RunJson } from "@mnemo/tracking";
 
-export interface RunInfo {
-  experiment: string;
-  runName: string;
-  seed: number;
-  backend: string;
-  threads: number;
-  gitCommit: string | null;
+/** `run.json` as the CLI writes it: tracking's RunJson, also while running, plus what resume needs. */
+export interface RunInfo extends Omit<RunJson, "endedAt" | "status"> {
   gitDirty: boolean | null;
-  mnemoVersion: string;
   nodeVersion: string;
-  startedAt: string;
   endedAt: string | null;
-  status: "RUNNING" | "FINISHED" | "FAILED" | "KILLED";
+  status: "RUNNING" | RunJson["status"];
   streamHash: string;
-  taskTimingsSec: number[];
   evalTimingsSec: number[];
   error?: string;
 }
