@@ -47,7 +47,7 @@ describe("mnemo run configs/cil-mnist.yaml", () => {
     const metrics = JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8"));
     expect(metrics.final.final_average_accuracy).toBeCloseTo(R[4]!.reduce((a, b) => a + b, 0) / 5, 9);
     expect(readFileSync(join(dir, "config.yaml"), "utf8")).toContain("batch_size: 128");
-    expect(readFileSync(join(dir, "accuracy_matrix.csv"), "utf8").split("\n")[0]).toBe("trained_through,task_0,task_1,task_2,task_3,task_4");
+    expect(readFileSync(join(dir, "accuracy_matrix.csv"), "utf8").split("\n")[0]).toBe("trained_through_task,task_0,task_1,task_2,task_3,task_4");
     expect(readFileSync(join(dir, "plots", "accuracy_heatmap.svg"), "utf8")).toMatch(/^<svg/);
 
     // The same run, logged to the MLflow file store given by MLFLOW_TRACKING_URI.

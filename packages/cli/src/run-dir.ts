@@ -12,7 +12,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AccuracyMatrix } from "@mnemo/core";
 import type { RunJson } from "@mnemo/tracking";
 
 /** `run.json` as the CLI writes it: tracking's RunJson, also while running, plus what resume needs. */
@@ -61,13 +60,6 @@ export function gitInfo(cwd = process.cwd()): { commit: string | null; dirty: bo
   } catch {
     return { commit: null, dirty: null }; // not a git checkout (e.g. an installed package): recorded as unknown
   }
-}
-
-export function matrixToCsv(matrix: AccuracyMatrix): string {
-  const T = matrix.length;
-  const header = ["trained_through", ...Array.from({ length: T }, (_, j) => `task_${j}`)].join(",");
-  const rows = matrix.map((row, i) => [`task_${i}`, ...row.map((v) => (v === null ? "" : v.toFixed(4)))].join(","));
-  return [header, ...rows].join("\n") + "\n";
 }
 
 export function writeJson(dir: string, name: string, value: unknown): void {

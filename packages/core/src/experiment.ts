@@ -169,7 +169,25 @@ export interface RunHooks {
   previous?: ExperimentResult;
 }
 
-/** Accuracy (percent) of the learner on one image set. */
+/** Accuracy (percent) of `predict` on an image set, in batches; NaN for an empty set. */
+export async function accuracyOn(
+  predict: (x: tf.Tensor) => tf.Tensor1D,
+  set: ImageSet,
+  normalization: TaskStream["normalization"],
+  batchSize: number,
+): Promise<number> {
+  let correct = 0;
+  for (let start = 0; start < set.count; start += batchSize) {
+    const end = Math.min(set.count, start + batchSize);
+    const pred = tf.tidy(() => predict(imagesToTensor(set, range(start, end), normalization)));
+    const p = await pred.data();
+    pred.dispose();
+    for (let k = 0; k < p.length; k++) if (p[k] === set.labels[start + k]) correct++;
+  }
+  return set.count === 0 ? Number.NaN : (100 * correct) / set.count;
+}
+
+/** Accuracy (percent) of the learner on one image set under the evaluation protocol. */
 export async function evaluateSet(
   learner: Learner,
   set: ImageSet,
@@ -177,19 +195,8 @@ export async function evaluateSet(
   protocol: EvaluationProtocol,
   classes?: readonly number[],
 ): Promise<number> {
-  let correct = 0;
-  for (let start = 0; start < set.count; start += protocol.batchSize) {
-    const end = Math.min(set.count, start + protocol.batchSize);
-    const idx = range(start, end);
-    const pred = tf.tidy(() => {
-      const x = imagesToTensor(set, idx, stream.normalization);
-      return learner.predict(x, protocol.scenario === "task-incremental" ? { classes } : {});
-    });
-    const p = await pred.data();
-    pred.dispose();
-    for (let k = 0; k < p.length; k++) if (p[k] === set.labels[start + k]) correct++;
-  }
-  return set.count === 0 ? Number.NaN : (100 * correct) / set.count;
+  const options = protocol.scenario === "task-incremental" ? { classes } : {};
+  return accuracyOn((x) => learner.predict(x, options), set, stream.normalization, protocol.batchSize);
 }
 
 /** Trains through the stream and returns the full accuracy matrix. */

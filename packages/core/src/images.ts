@@ -1,5 +1,6 @@
 /** uint8 NHWC images → normalised float tensors, one batch at a time (memory stays flat). */
 import * as tf from "@tensorflow/tfjs";
+import { ShapeError } from "./errors.js";
 import type { ImageSet } from "./stream.js";
 
 export interface Normalization {
@@ -13,11 +14,12 @@ export function imagesToTensor(set: ImageSet, indices: ArrayLike<number>, normal
   const size = h * w * c;
   const n = indices.length;
   const out = new Float32Array(n * size);
-  const scale = 1 / 255;
   for (let k = 0; k < n; k++) {
-    const src = (indices[k] as number) * size;
+    const i = indices[k] as number;
+    if (!Number.isInteger(i) || i < 0 || i >= set.count) throw new ShapeError(`image index ${i} is outside 0..${set.count - 1}`);
+    const src = i * size;
     const dst = k * size;
-    for (let p = 0; p < size; p++) out[dst + p] = (set.images[src + p] as number) * scale;
+    for (let p = 0; p < size; p++) out[dst + p] = (set.images[src + p] as number) / 255;
   }
   if (normalization) {
     const { mean, std } = normalization;

@@ -20,11 +20,11 @@ import {
 } from "@mnemo/core";
 import { buildStream, createAugmentation } from "@mnemo/data";
 import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig } from "@mnemo/models";
-import { accuracyCurvesSvg, accuracyHeatmapSvg, createTracker, flattenConfig } from "@mnemo/tracking";
+import { accuracyCurvesSvg, accuracyHeatmapSvg, accuracyMatrixCsv, createTracker, flattenConfig } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { type ExperimentConfig, experimentConfigSchema } from "../config-schema.js";
 import { buildMethod } from "../methods/index.js";
-import { createRunDir, gitInfo, matrixToCsv, type RunInfo, writeJson } from "../run-dir.js";
+import { createRunDir, gitInfo, type RunInfo, writeJson } from "../run-dir.js";
 import { CHECKPOINT_DIR, configHash, loadRunCheckpoint, type RunnerState, saveRunCheckpoint } from "../checkpointing.js";
 import { installInterruptHandler, setStopCheck } from "../interrupt.js";
 import { formatTable, pct } from "../table.js";
@@ -257,7 +257,7 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
           log((rows.length === 1 ? formatTable(header, rows) : formatTable(header, rows).split("\n").pop()) as string);
           if (Object.keys(extra).length > 0) log(`  ${Object.entries(extra).map(([k, v]) => `${k} ${pct(v)}`).join(" | ")}`);
           writeJson(dir, "accuracy_matrix.json", { matrix: partial.matrix, taskClasses: partial.taskClasses, testSizes: partial.testSizes });
-          writeFileSync(join(dir, "accuracy_matrix.csv"), matrixToCsv(partial.matrix));
+          writeFileSync(join(dir, "accuracy_matrix.csv"), accuracyMatrixCsv({ matrix: partial.matrix, taskClasses: partial.taskClasses }));
           info.taskTimingsSec = [...partial.trainSeconds];
           info.evalTimingsSec = [...partial.evalSeconds];
           writeJson(dir, "run.json", info);

@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   CheckpointError,
   TrainingInterrupted,
+  accuracyOn,
   type Backbone,
   type Batch,
   type ExperimentContext,
@@ -196,7 +197,7 @@ export class SupervisedLearner implements Learner {
         }
       }
       if (this.selection && task.validation) {
-        const acc = await accuracyOn(this, task.validation, norm);
+        const acc = await accuracyOn((x) => this.predict(x), task.validation, norm, 500);
         context.tracker.logMetrics({ val_accuracy: acc }, context.step);
         this.selection.offer(epoch, acc, this.model);
       }
@@ -338,19 +339,6 @@ export class SupervisedLearner implements Learner {
     this.selection?.dispose();
     for (const p of this.plugins) p.dispose?.();
   }
-}
-
-/** Accuracy (percent) of the learner on a labelled set, in batches. */
-async function accuracyOn(learner: SupervisedLearner, set: Task["train"], norm: ExperimentContext["stream"]["normalization"], batchSize = 500): Promise<number> {
-  let correct = 0;
-  for (let start = 0; start < set.count; start += batchSize) {
-    const idx = Array.from({ length: Math.min(batchSize, set.count - start) }, (_, k) => start + k);
-    const pred = tf.tidy(() => learner.predict(imagesToTensor(set, idx, norm)));
-    const p = await pred.data();
-    pred.dispose();
-    for (let k = 0; k < p.length; k++) if (p[k] === set.labels[start + k]) correct++;
-  }
-  return (100 * correct) / Math.max(1, set.count);
 }
 
 interface BestEpochState {
