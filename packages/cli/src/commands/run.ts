@@ -13,8 +13,6 @@ import {
   SeededRng,
   selectBackend,
   summarize,
-  accuracyCurve,
-  averageForgetting,
   type Tracker,
   type TaskStream,
 } from "@mnemo/core";
@@ -242,8 +240,9 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
           const extra = method.afterTask ? await method.afterTask(i, partial) : {};
           extraMetrics[i] = extra;
           const seen = partial.matrix.slice(0, i + 1).map((r) => r.slice(0, i + 1));
-          const At = accuracyCurve(seen, partial.testSizes.slice(0, i + 1))[i] as number;
-          const F = i > 0 ? averageForgetting(seen) : Number.NaN;
+          const sofar = summarize(seen, { testSizes: partial.testSizes.slice(0, i + 1) });
+          const At = sofar.accuracyCurve[i] as number;
+          const F = sofar.forgetting; // NaN after the first task
           rows.push([i, stream.taskClasses[i]?.length ?? 0, (partial.trainSeconds[i] ?? 0).toFixed(1), (partial.evalSeconds[i] ?? 0).toFixed(1), pct(row[i]), pct(At), pct(F)]);
           const perTask: Record<string, number> = { seen_accuracy: At, task_time_sec: partial.trainSeconds[i] ?? 0 };
           row.forEach((v, j) => {
@@ -251,7 +250,7 @@ export async function runFromConfig(args: RunArgs, log: (line: string) => void =
           });
           if (i > 0) {
             perTask.forgetting = F;
-            perTask.backward_transfer = summarize(seen).backwardTransfer;
+            perTask.backward_transfer = sofar.backwardTransfer;
           }
           tracker.logMetrics({ ...perTask, ...extra }, i);
           log((rows.length === 1 ? formatTable(header, rows) : formatTable(header, rows).split("\n").pop()) as string);
