@@ -10,4 +10,12 @@ COMMON="--target=wasm32 -O3 -msimd128 -nostdlib -fno-builtin -ffreestanding -Wal
 clang $COMMON -o mnemo-kernels.wasm mnemo_kernels.c
 clang $COMMON -matomics -mbulk-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
   -o mnemo-kernels-shared.wasm mnemo_kernels.c
+# The module shares tfjs's heap and has no stack of its own: any use of the stack pointer (the only
+# global) would write into tfjs's memory. Arrays must stay in locals (fully unrolled loops).
+for f in mnemo-kernels.wasm mnemo-kernels-shared.wasm; do
+  if llvm-objdump -d "$f" | grep -q "global\.[gs]et"; then
+    echo "build.sh: $f uses the stack pointer (a local array was not promoted to registers)" >&2
+    exit 1
+  fi
+done
 ls -l *.wasm

@@ -19,12 +19,17 @@ export interface NativeKernels {
   conv_filter_grad_direct(x: I, dy: I, dw: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, CO: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
   col2im(dcols: I, dx: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
   im2col_t_range(xt: I, cols: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I, n0: I, n1: I): void;
+  wino43_filter(w: I, U: I, CI: I, CO: I): void;
+  wino43_conv(x: I, U: I, bias: I, y: I, N: I, H: I, W: I, CI: I, CO: I, relu: I, t0: I, t1: I, T: I, scratch: I): void;
+  wino43_filter_grad(x: I, dy: I, Macc: I, N: I, H: I, W: I, CI: I, CO: I, t0: I, t1: I, T: I, scratch: I): void;
+  wino43_filter_grad_out(M0: I, M1: I, dw: I, CI: I, CO: I): void;
 }
 
 export type NativeName = keyof NativeKernels;
 const NAMES: readonly NativeName[] = [
   "row_stats", "affine_rows", "bn_grad_stats", "bn_grad_apply", "max_pool_grad", "im2col_t",
-  "interleave", "conv_filter_grad_direct", "col2im", "im2col_t_range",
+  "interleave", "conv_filter_grad_direct", "col2im", "im2col_t_range", "wino43_filter", "wino43_conv",
+  "wino43_filter_grad", "wino43_filter_grad_out",
 ];
 
 /**

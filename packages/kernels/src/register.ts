@@ -7,6 +7,7 @@ import { batchMatMulConfig } from "./kernels/batch-mat-mul.js";
 import { avgPoolGradConfig, maxPoolGradConfig } from "./kernels/pool-grad.js";
 import { meanConfig, sumConfig } from "./kernels/reduce.js";
 import { identityConfig } from "./kernels/identity.js";
+import { conv2DConfig, fusedConv2DConfig } from "./kernels/conv2d-winograd.js";
 
 /** Every kernel this package provides for the wasm backend. */
 export const wasmKernelConfigs: readonly tf.KernelConfig[] = [
@@ -18,6 +19,8 @@ export const wasmKernelConfigs: readonly tf.KernelConfig[] = [
   sumConfig,
   meanConfig,
   identityConfig,
+  conv2DConfig,
+  fusedConv2DConfig,
 ];
 
 let registered = false;

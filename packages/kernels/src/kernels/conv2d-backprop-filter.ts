@@ -13,6 +13,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch } from "../wasm-ops.js";
 import { nativeKernels, ptr, run2 } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
+import { winogradFilterGrad, winogradFits } from "./conv2d-winograd.js";
 
 /**
  * Up to this many input channels the direct SIMD kernel beats im2col + XNNPACK GEMM, whose
@@ -75,6 +76,7 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: Ba
   const R = g.kH * g.kW * g.inC;
   return withScratch(backend, (s) => {
     const nk = nativeKernels(backend);
+    if (nk && winogradFits(g, g.inC, g.outC)) return s.release(winogradFilterGrad(s, nk, x, dy));
     if (nk && g.outC % 16 === 0 && g.inC <= DIRECT_MAX_IN_CHANNELS) {
       const dw = s.alloc([g.kH, g.kW, g.inC, g.outC]);
       const geo = [g.inH, g.inW, g.inC, g.outH, g.outW, g.outC, g.kH, g.kW, g.sH, g.sW, g.padT, g.padL];

@@ -10,6 +10,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch, type Scratch } from "../wasm-ops.js";
 import { nativeKernels, ptr, run2 } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
+import { winogradConv, winogradFits } from "./conv2d-winograd.js";
 
 interface Attrs {
   strides: number | [number, number];
@@ -79,6 +80,11 @@ function conv2DBackpropInput(args: { inputs: tf.NamedTensorInfoMap; backend: Bac
       return s.release(s.run("Reshape", { x: prod }, { shape: [g.batch, g.inH, g.inW, g.inC] }));
     }
     const nk = nativeKernels(backend);
+    if (nk && winogradFits(g, g.outC, g.inC)) {
+      // 3×3, stride 1, pad 1: dx is the same convolution of dy with the flipped filter, in Winograd.
+      const w = flipFilter(s, filter, g);
+      return s.release(winogradConv(s, nk, dy, ptr(backend, w), 0, false, g.outC, g.inC));
+    }
     if (nk) {
       // dcols = dy · Wᵀ in XNNPACK (the packed operand is the small filter), then col2im:
       // measured ~2x faster than the flipped-filter convolution, and no zero-interleave for strides.
