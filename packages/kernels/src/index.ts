@@ -5,3 +5,4 @@ export { KernelUnavailableError } from "./wasm-ops.js";
 export { UnsupportedConvError } from "./kernels/conv-geometry.js";
 export { batchNormTrain, registerBatchNormOps, type BatchNormTrainResult } from "./ops/batch-norm.js";
 export { setNativeKernelsEnabled } from "./native.js";
+export { setWinogradEnabled } from "./kernels/conv2d-winograd.js";
