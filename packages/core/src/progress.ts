@@ -15,6 +15,8 @@ export interface ProgressOptions {
 
 export class ProgressBar {
   private done = 0;
+  /** Units done before this bar started (a resumed run): shown, but not part of the rate. */
+  private skipped = 0;
   private readonly start = performance.now();
   private lastDraw = 0;
   private extra = "";
@@ -38,10 +40,16 @@ export class ProgressBar {
     }
   }
 
-  /** Rate in units per second so far. */
+  /** Count `n` units as already done (e.g. resumed from a checkpoint) without crediting them to the rate. */
+  skip(n: number): void {
+    this.done += n;
+    this.skipped += n;
+  }
+
+  /** Rate in units per second of the work this bar timed (skipped units excluded). */
   rate(): number {
     const s = (performance.now() - this.start) / 1000;
-    return s > 0 ? this.done / s : 0;
+    return s > 0 ? (this.done - this.skipped) / s : 0;
   }
 
   finish(info?: string): void {

@@ -162,7 +162,7 @@ export class SupervisedLearner implements Learner {
     const norm = context.stream.normalization;
     const startEpoch = resume?.epoch ?? 0;
     let step = resume ? resume.epoch * stepsPerEpoch + resume.iteration : 0;
-    if (resume) bar.tick(Math.min(step, totalSteps) * cfg.batchSize);
+    if (resume) bar.skip(Math.min(step, totalSteps) * cfg.batchSize);
     for (let epoch = startEpoch; epoch < cfg.epochs && step < totalSteps; epoch++) {
       const order = resume && epoch === startEpoch ? resume.order : Int32Array.from(batching.permutation(n));
       for (let it = resume && epoch === startEpoch ? resume.iteration : 0; it < stepsPerEpoch && step < totalSteps; it++, step++) {
