@@ -121,6 +121,38 @@ describe("mnemo run --resume", () => {
     expect(matrix(dir)).toEqual(referenceMatrix());
   });
 
+  it("stops on a real SIGINT after the current step, saves a checkpoint and exits 130", async () => {
+    // A long first task, so the signal lands in training (not in evaluation or after the run).
+    const long = join(work, "long.yaml");
+    writeFileSync(long, readFileSync(config, "utf8").replace("epochs: 3", "epochs: 1000"));
+    const out = join(work, "sigint");
+    const child = spawn(process.execPath, [bin, "run", long, "--quiet", "--set", `output.dir=${out}`], {
+      cwd: root,
+      env: { ...process.env, MLFLOW_TRACKING_URI: join(work, "mlruns") },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    // Signal once the run directory exists and training has had a few seconds.
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(join(out, "resume")) && readdirSync(join(out, "resume")).length > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    const signalledAt = Date.now();
+    child.kill("SIGINT");
+    const code = await exited;
+    // Synchronous training must still let the handler run (the event loop turns every step).
+    expect(Date.now() - signalledAt).toBeLessThan(15_000);
+    expect(code, output).toBe(130);
+    expect(output).toContain("stopping after this step");
+    const dir = onlyRunDir(out);
+    const manifest = JSON.parse(readFileSync(join(dir, "checkpoint", "manifest.json"), "utf8"));
+    expect(manifest.position).toEqual({ task: 0, complete: false });
+  });
+
   it("refuses a run whose config was changed, and a finished run", () => {
     const dir = onlyRunDir(join(work, "stopped"));
     const r = run(["run", "--resume", dir]);
@@ -134,5 +166,53 @@ describe("mnemo run --resume", () => {
     const refused = run(["run", "--resume", changed]);
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toMatch(/different configHash/);
+  });
+});
+
+describe("mnemo run --resume, few-shot class-incremental (TEEN)", () => {
+  const fscil = join(work, "fscil.yaml");
+  writeFileSync(
+    fscil,
+    `name: resume
+seed: 3
+stream:
+  kind: few-shot-class-incremental
+  dataset: { name: mnist }
+  split: seeded
+  order: dataset
+  base_classes: 6
+  ways: 2
+  shots: 5
+  sessions: 2
+  validation: { fraction: 0.1 }
+  limit_per_class: { train: 300, test: 100 }
+model: { backbone: mlp, hidden: [64] }
+method: { name: teen, alpha: 0.1 }
+training:
+  epochs: 3
+  batch_size: 64
+  lr: 0.05
+  optimizer: { name: sgd, momentum: 0.9 }
+  select_best: true
+evaluation: { future_tasks: false }
+`,
+  );
+
+  it("continues a run stopped inside the base session's training to the bit-identical matrix", () => {
+    const full = join(work, "fscil-full");
+    const reference = run(["run", fscil, "--set", `output.dir=${full}`]);
+    expect(reference.status, reference.stderr).toBe(0);
+
+    const out = join(work, "fscil-stopped");
+    // ~1,620 base images / 64 = 26 steps per epoch: step 40 is inside the base session's second epoch.
+    const stopped = run(["run", fscil, "--set", `output.dir=${out}`], { MNEMO_STOP_AFTER_STEPS: "40" });
+    expect(stopped.status, stopped.stderr).toBe(130);
+    const dir = onlyRunDir(out);
+    const manifest = JSON.parse(readFileSync(join(dir, "checkpoint", "manifest.json"), "utf8"));
+    expect(manifest.position).toEqual({ task: 0, complete: false });
+
+    const resumed = run(["run", "--resume", dir]);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(matrix(dir)).toEqual(matrix(onlyRunDir(full)));
   });
 });

@@ -40,22 +40,25 @@ void row_stats(const float* x, int M, int C, double* s1, double* s2, int squares
   }
 }
 
-/* y = x·scale[c] + shift[c], then max(·, 0) if relu. */
+/* y = x·scale[c] + shift[c] (+ res, a residual of x's shape, unless 0), then max(·, 0) if relu. */
 EXPORT(affine_rows)
-void affine_rows(const float* x, float* y, int M, int C, const float* scale, const float* shift, int relu) {
+void affine_rows(const float* x, float* y, int M, int C, const float* scale, const float* shift, int relu, const float* res) {
   int C4 = C & ~3;
   v128_t zero = wasm_f32x4_splat(0.f);
   for (int r = 0; r < M; r++) {
     const float* xr = x + (long)r * C;
+    const float* rr = res ? res + (long)r * C : 0;
     float* yr = y + (long)r * C;
     int c = 0;
     for (; c < C4; c += 4) {
       v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(xr + c), wasm_v128_load(scale + c)), wasm_v128_load(shift + c));
+      if (rr) v = wasm_f32x4_add(v, wasm_v128_load(rr + c));
       if (relu) v = wasm_f32x4_max(v, zero);
       wasm_v128_store(yr + c, v);
     }
     for (; c < C; c++) {
       float v = xr[c] * scale[c] + shift[c];
+      if (rr) v += rr[c];
       yr[c] = relu ? (v > 0.f ? v : 0.f) : v;
     }
   }
@@ -90,10 +93,10 @@ void bn_grad_stats(const float* dy, const float* x, const float* y, int M, int C
   }
 }
 
-/* dx = A[c]·g + B[c]·x + K[c] with g as in bn_grad_stats. */
+/* dx = A[c]·g + B[c]·x + K[c] with g as in bn_grad_stats; g itself is also stored to gout unless 0. */
 EXPORT(bn_grad_apply)
 void bn_grad_apply(const float* dy, const float* x, const float* y, float* dx, int M, int C, int relu,
-                   const float* A, const float* B, const float* K) {
+                   const float* A, const float* B, const float* K, float* gout) {
   int C4 = C & ~3;
   v128_t zero = wasm_f32x4_splat(0.f);
   for (int r = 0; r < M; r++) {
@@ -102,11 +105,13 @@ void bn_grad_apply(const float* dy, const float* x, const float* y, float* dx, i
     for (; c < C4; c += 4) {
       v128_t g = wasm_v128_load(dy + o + c);
       if (relu) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(y + o + c), zero));
+      if (gout) wasm_v128_store(gout + o + c, g);
       v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(A + c), g), wasm_f32x4_mul(wasm_v128_load(B + c), wasm_v128_load(x + o + c)));
       wasm_v128_store(dx + o + c, wasm_f32x4_add(v, wasm_v128_load(K + c)));
     }
     for (; c < C; c++) {
       float g = (relu && !(y[o + c] > 0.f)) ? 0.f : dy[o + c];
+      if (gout) gout[o + c] = g;
       dx[o + c] = A[c] * g + B[c] * x[o + c] + K[c];
     }
   }
@@ -439,6 +444,70 @@ static void wino_gemms(const float* V, const float* U, float* M, int nt, int T, 
 }
 
 /*
+ * Bᵀ d B of one tile's 6×6 window into V (position ξ at Vt + ξ·vstride), 4 channels at a time.
+ * Bit i of rows / j of cols says that window row / column lies inside the image (zeros elsewhere).
+ * `full` is a constant after inlining: interior tiles skip the masks.
+ */
+ALWAYS_INLINE void wino_in_tile(const float* base, long rs, int CI, int rows, int cols, int full, float* Vt, long vstride) {
+  v128_t zero = VS(0.f);
+  for (int ci = 0; ci < CI; ci += 4) {
+    v128_t t[6][6];
+    UNROLL for (int j = 0; j < 6; j++) {
+      v128_t d[6], col[6];
+      UNROLL for (int i = 0; i < 6; i++)
+        d[i] = (full || ((rows >> i) & (cols >> j) & 1)) ? wasm_v128_load(base + i * rs + (long)j * CI + ci) : zero;
+      f43_bt(d[0], d[1], d[2], d[3], d[4], d[5], col);
+      UNROLL for (int i = 0; i < 6; i++) t[i][j] = col[i];
+    }
+    UNROLL for (int i = 0; i < 6; i++) {
+      v128_t row[6];
+      f43_bt(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], row);
+      UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(Vt + (i * 6 + j) * vstride + ci, row[j]);
+    }
+  }
+}
+
+/* Window masks of the tile whose top-left input pixel is (iy0, ix0). */
+ALWAYS_INLINE void wino_masks(int iy0, int ix0, int H, int W, int* rows, int* cols) {
+  int r = 0, c = 0;
+  UNROLL for (int i = 0; i < 6; i++) {
+    r |= (iy0 + i >= 0 && iy0 + i < H) << i;
+    c |= (ix0 + i >= 0 && ix0 + i < W) << i;
+  }
+  *rows = r;
+  *cols = c;
+}
+
+/* y tile = act(Aᵀ M A + bias) for the oh × ow pixels that exist; `full` (4×4) and relu constant. */
+ALWAYS_INLINE void wino_out_tile(const float* Mt, long mstride, float* dst, long W, int CO, const float* bias, int relu,
+                                 int oh, int ow, int full) {
+  v128_t zero = VS(0.f);
+  for (int co = 0; co < CO; co += 4) {
+    v128_t s[4][6];
+    UNROLL for (int j = 0; j < 6; j++) {
+      v128_t col[4];
+      const float* m = Mt + co + j * mstride;
+      long step = 6 * mstride;
+      f43_at(wasm_v128_load(m), wasm_v128_load(m + step), wasm_v128_load(m + 2 * step), wasm_v128_load(m + 3 * step),
+             wasm_v128_load(m + 4 * step), wasm_v128_load(m + 5 * step), col);
+      UNROLL for (int i = 0; i < 4; i++) s[i][j] = col[i];
+    }
+    v128_t b = bias ? wasm_v128_load(bias + co) : zero;
+    UNROLL for (int i = 0; i < 4; i++) {
+      v128_t o[4];
+      f43_at(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], o);
+      if (!full && i >= oh) continue;
+      UNROLL for (int k = 0; k < 4; k++) {
+        if (!full && k >= ow) continue;
+        v128_t v = VADD(o[k], b);
+        if (relu) v = wasm_f32x4_max(v, zero);
+        wasm_v128_store(dst + ((long)i * W + k) * CO + co, v);
+      }
+    }
+  }
+}
+
+/*
  * y = act(conv3×3(x, w; stride 1, pad 1) + bias) for the tiles [t0, t1) of the batch's tile grid
  * (tile g = (n, ty, tx) row-major, ⌈H/4⌉·⌈W/4⌉ tiles per image), given U from wino43_filter.
  * x [N,H,W,CI], y [N,H,W,CO]; CI % 4 == 0, CO % 8 == 0; bias may be 0 (none).
@@ -451,64 +520,27 @@ void wino43_conv(const float* x, const float* U, const float* bias, float* y, in
   int TH = (H + 3) >> 2, TW = (W + 3) >> 2, per = TH * TW;
   float* V = scratch;
   float* M = scratch + (long)36 * T * CI;
-  v128_t zero = VS(0.f);
   for (int b0 = t0; b0 < t1; b0 += T) {
     int nt = t1 - b0 < T ? t1 - b0 : T;
     for (int tl = 0; tl < nt; tl++) {
       int g = b0 + tl, n = g / per, r = g - n * per, ty = r / TW, tx = r - ty * TW;
-      int iy0 = ty * 4 - 1, ix0 = tx * 4 - 1;
-      /* Bit i of rows / j of cols: that row / column of the 6×6 window lies inside the image. */
-      int rows = 0, cols = 0;
-      UNROLL for (int i = 0; i < 6; i++) {
-        rows |= (iy0 + i >= 0 && iy0 + i < H) << i;
-        cols |= (ix0 + i >= 0 && ix0 + i < W) << i;
-      }
+      int iy0 = ty * 4 - 1, ix0 = tx * 4 - 1, rows, cols;
+      wino_masks(iy0, ix0, H, W, &rows, &cols);
       const float* base = x + (((long)n * H + iy0) * W + ix0) * CI;
-      long rs = (long)W * CI;
-      for (int ci = 0; ci < CI; ci += 4) {
-        v128_t t[6][6];
-        UNROLL for (int j = 0; j < 6; j++) {
-          v128_t d[6], col[6];
-          UNROLL for (int i = 0; i < 6; i++)
-            d[i] = ((rows >> i) & (cols >> j) & 1) ? wasm_v128_load(base + i * rs + (long)j * CI + ci) : zero;
-          f43_bt(d[0], d[1], d[2], d[3], d[4], d[5], col);
-          UNROLL for (int i = 0; i < 6; i++) t[i][j] = col[i];
-        }
-        UNROLL for (int i = 0; i < 6; i++) {
-          v128_t row[6];
-          f43_bt(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], row);
-          UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(V + ((long)(i * 6 + j) * T + tl) * CI + ci, row[j]);
-        }
-      }
+      if (rows == 63 && cols == 63) wino_in_tile(base, (long)W * CI, CI, rows, cols, 1, V + (long)tl * CI, (long)T * CI);
+      else wino_in_tile(base, (long)W * CI, CI, rows, cols, 0, V + (long)tl * CI, (long)T * CI);
     }
     wino_gemms(V, U, M, nt, T, CI, CO);
     for (int tl = 0; tl < nt; tl++) {
       int g = b0 + tl, n = g / per, r = g - n * per, ty = r / TW, tx = r - ty * TW;
       int oh = H - ty * 4 < 4 ? H - ty * 4 : 4, ow = W - tx * 4 < 4 ? W - tx * 4 : 4;
       float* dst = y + (((long)n * H + ty * 4) * W + tx * 4) * CO;
-      for (int co = 0; co < CO; co += 4) {
-        v128_t s[4][6];
-        UNROLL for (int j = 0; j < 6; j++) {
-          v128_t col[4];
-          const float* m = M + (long)tl * CO + co + j * (long)T * CO;
-          long step = (long)6 * T * CO;
-          f43_at(wasm_v128_load(m), wasm_v128_load(m + step), wasm_v128_load(m + 2 * step), wasm_v128_load(m + 3 * step),
-                 wasm_v128_load(m + 4 * step), wasm_v128_load(m + 5 * step), col);
-          UNROLL for (int i = 0; i < 4; i++) s[i][j] = col[i];
-        }
-        v128_t b = bias ? wasm_v128_load(bias + co) : zero;
-        UNROLL for (int i = 0; i < 4; i++) {
-          v128_t o[4];
-          f43_at(s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], o);
-          if (i >= oh) continue;
-          UNROLL for (int k = 0; k < 4; k++) {
-            if (k >= ow) continue;
-            v128_t v = VADD(o[k], b);
-            if (relu) v = wasm_f32x4_max(v, zero);
-            wasm_v128_store(dst + ((long)i * W + k) * CO + co, v);
-          }
-        }
-      }
+      const float* Mt = M + (long)tl * CO;
+      long ms = (long)T * CO;
+      int full = oh == 4 && ow == 4;
+      if (full && relu) wino_out_tile(Mt, ms, dst, W, CO, bias, 1, 4, 4, 1);
+      else if (full) wino_out_tile(Mt, ms, dst, W, CO, bias, 0, 4, 4, 1);
+      else wino_out_tile(Mt, ms, dst, W, CO, bias, relu, oh, ow, 0);
     }
   }
 }
@@ -560,6 +592,26 @@ ALWAYS_INLINE void wino_gemm_at(const float* A, int lda, const float* B, int ldb
   }
 }
 
+/* A dy Aᵀ of one tile's 4×4 output gradient into D (position ξ at Dt + ξ·dstride); masks as wino_in_tile. */
+ALWAYS_INLINE void wino_dy_tile(const float* gb, long grs, int CO, int orows, int ocols, int full, float* Dt, long dstride) {
+  v128_t zero = VS(0.f);
+  for (int co = 0; co < CO; co += 4) {
+    v128_t t[6][4];
+    UNROLL for (int j = 0; j < 4; j++) {
+      v128_t d[4], col[6];
+      UNROLL for (int i = 0; i < 4; i++)
+        d[i] = (full || ((orows >> i) & (ocols >> j) & 1)) ? wasm_v128_load(gb + i * grs + (long)j * CO + co) : zero;
+      f43_a(d[0], d[1], d[2], d[3], col);
+      UNROLL for (int i = 0; i < 6; i++) t[i][j] = col[i];
+    }
+    UNROLL for (int i = 0; i < 6; i++) {
+      v128_t row[6];
+      f43_a(t[i][0], t[i][1], t[i][2], t[i][3], row);
+      UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(Dt + (i * 6 + j) * dstride + co, row[j]);
+    }
+  }
+}
+
 /*
  * Macc[ξ][CI][CO] += Σ over tiles [t0, t1) of V_ξ[t]ᵀ D_ξ[t] for x [N,H,W,CI] and dy [N,H,W,CO]
  * (stride 1, pad 1). Macc is this caller's own accumulator (zeroed by the caller); CI % 4 == 0,
@@ -572,34 +624,15 @@ void wino43_filter_grad(const float* x, const float* dy, float* Macc, int N, int
   int TH = (H + 3) >> 2, TW = (W + 3) >> 2, per = TH * TW;
   float* V = scratch;
   float* D = scratch + (long)36 * T * CI;
-  v128_t zero = VS(0.f);
   for (int b0 = t0; b0 < t1; b0 += T) {
     int nt = t1 - b0 < T ? t1 - b0 : T;
     for (int tl = 0; tl < nt; tl++) {
       int g = b0 + tl, n = g / per, r = g - n * per, ty = r / TW, tx = r - ty * TW;
-      int iy0 = ty * 4 - 1, ix0 = tx * 4 - 1;
-      int rows = 0, cols = 0;
-      UNROLL for (int i = 0; i < 6; i++) {
-        rows |= (iy0 + i >= 0 && iy0 + i < H) << i;
-        cols |= (ix0 + i >= 0 && ix0 + i < W) << i;
-      }
+      int iy0 = ty * 4 - 1, ix0 = tx * 4 - 1, rows, cols;
+      wino_masks(iy0, ix0, H, W, &rows, &cols);
       const float* base = x + (((long)n * H + iy0) * W + ix0) * CI;
-      long rs = (long)W * CI;
-      for (int ci = 0; ci < CI; ci += 4) {
-        v128_t t[6][6];
-        UNROLL for (int j = 0; j < 6; j++) {
-          v128_t d[6], col[6];
-          UNROLL for (int i = 0; i < 6; i++)
-            d[i] = ((rows >> i) & (cols >> j) & 1) ? wasm_v128_load(base + i * rs + (long)j * CI + ci) : zero;
-          f43_bt(d[0], d[1], d[2], d[3], d[4], d[5], col);
-          UNROLL for (int i = 0; i < 6; i++) t[i][j] = col[i];
-        }
-        UNROLL for (int i = 0; i < 6; i++) {
-          v128_t row[6];
-          f43_bt(t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], row);
-          UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(V + ((long)(i * 6 + j) * T + tl) * CI + ci, row[j]);
-        }
-      }
+      if (rows == 63 && cols == 63) wino_in_tile(base, (long)W * CI, CI, rows, cols, 1, V + (long)tl * CI, (long)T * CI);
+      else wino_in_tile(base, (long)W * CI, CI, rows, cols, 0, V + (long)tl * CI, (long)T * CI);
       /* Output pixels of this tile that exist: bits of orows / ocols (the rest of dy is zero). */
       int orows = 0, ocols = 0;
       UNROLL for (int i = 0; i < 4; i++) {
@@ -607,22 +640,8 @@ void wino43_filter_grad(const float* x, const float* dy, float* Macc, int N, int
         ocols |= (tx * 4 + i < W) << i;
       }
       const float* gb = dy + (((long)n * H + ty * 4) * W + tx * 4) * CO;
-      long grs = (long)W * CO;
-      for (int co = 0; co < CO; co += 4) {
-        v128_t t[6][4];
-        UNROLL for (int j = 0; j < 4; j++) {
-          v128_t d[4], col[6];
-          UNROLL for (int i = 0; i < 4; i++)
-            d[i] = ((orows >> i) & (ocols >> j) & 1) ? wasm_v128_load(gb + i * grs + (long)j * CO + co) : zero;
-          f43_a(d[0], d[1], d[2], d[3], col);
-          UNROLL for (int i = 0; i < 6; i++) t[i][j] = col[i];
-        }
-        UNROLL for (int i = 0; i < 6; i++) {
-          v128_t row[6];
-          f43_a(t[i][0], t[i][1], t[i][2], t[i][3], row);
-          UNROLL for (int j = 0; j < 6; j++) wasm_v128_store(D + ((long)(i * 6 + j) * T + tl) * CO + co, row[j]);
-        }
-      }
+      if (orows == 15 && ocols == 15) wino_dy_tile(gb, (long)W * CO, CO, orows, ocols, 1, D + (long)tl * CO, (long)T * CO);
+      else wino_dy_tile(gb, (long)W * CO, CO, orows, ocols, 0, D + (long)tl * CO, (long)T * CO);
     }
     for (int xi = 0; xi < 36; xi++) {
       const float* Vx = V + (long)xi * T * CI;

@@ -10,9 +10,9 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 type I = number;
 export interface NativeKernels {
   row_stats(x: I, M: I, C: I, s1: I, s2: I, squares: I): void;
-  affine_rows(x: I, y: I, M: I, C: I, scale: I, shift: I, relu: I): void;
+  affine_rows(x: I, y: I, M: I, C: I, scale: I, shift: I, relu: I, res: I): void;
   bn_grad_stats(dy: I, x: I, y: I, M: I, C: I, relu: I, sg: I, sgx: I): void;
-  bn_grad_apply(dy: I, x: I, y: I, dx: I, M: I, C: I, relu: I, A: I, B: I, K: I): void;
+  bn_grad_apply(dy: I, x: I, y: I, dx: I, M: I, C: I, relu: I, A: I, B: I, K: I, gout: I): void;
   max_pool_grad(x: I, dy: I, dx: I, N: I, H: I, W: I, C: I, OH: I, OW: I, FH: I, FW: I, SH: I, SW: I, padT: I, padL: I): void;
   im2col_t(xt: I, cols: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
   interleave(dy: I, out: I, N: I, OH: I, OW: I, C: I, SH: I, SW: I): void;

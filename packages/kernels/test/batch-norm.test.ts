@@ -65,3 +65,56 @@ describe("batchNormTrain (fused) matches the composite of standard ops", () => {
     tf.dispose([x, g, b]);
   });
 });
+
+describe("batchNormTrain with a residual: y = act(BN(x) + r), as a ResNet block ends", () => {
+  /** y, mean, var and the gradients w.r.t. x, gamma, beta and r; fused or as standard ops. */
+  async function withResidual(backend: "cpu" | "wasm", relu: boolean, fused: boolean, shape: number[]): Promise<Float32Array[]> {
+    await tf.setBackend(backend);
+    const C = shape[shape.length - 1] as number;
+    const size = shape.reduce((a, b) => a * b, 1);
+    const x = tf.tensor(randomData(size, 31), shape);
+    const r = tf.tensor(randomData(size, 32), shape);
+    const gamma = tf.tensor1d(randomData(C, 33));
+    const beta = tf.tensor1d(randomData(C, 34));
+    const w = tf.tensor(randomData(size, 35), shape);
+    const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, res: tf.Tensor): tf.Tensor[] => {
+      if (!fused) {
+        const [y, m, v] = reference(a, g, b, false) as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const sum = tf.add(y, res);
+        return [relu ? tf.relu(sum) : sum, m, v];
+      }
+      const out = batchNormTrain(a, g, b, { relu, residual: res });
+      return [out.y, out.mean, out.variance];
+    };
+    const outs = f(x, gamma, beta, r);
+    const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, res: tf.Tensor) => {
+      const [y, m] = f(a, g, b, res) as [tf.Tensor, tf.Tensor];
+      return tf.addN([tf.sum(tf.mul(y, w)), tf.mul(tf.sum(m), 0.3)]) as tf.Scalar;
+    })([x, gamma, beta, r]);
+    const data = await Promise.all([...outs, ...grads].map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose([x, r, gamma, beta, w, ...outs, ...grads]);
+    return data;
+  }
+  const labels = ["y", "mean", "variance", "dx", "dgamma", "dbeta", "dresidual"];
+
+  for (const backend of ["cpu", "wasm"] as const) {
+    for (const relu of [false, true]) {
+      it(`${backend}, relu=${relu}, shape [4,5,3,8] (SIMD lanes + split rows) and [3,5,7,6] (scalar tail)`, async () => {
+        for (const shape of [
+          [4, 5, 3, 8],
+          [3, 5, 7, 6],
+        ]) {
+          const ref = await withResidual("cpu", relu, false, shape);
+          const got = await withResidual(backend, relu, true, shape);
+          ref.forEach((r, i) => expect(relError(got[i] as Float32Array, r), `${labels[i]} ${shape}`).toBeLessThan(1e-5));
+          if (relu) expect(got[0]?.some((v) => v === 0)).toBe(true);
+        }
+      });
+    }
+  }
+
+  it("rejects a residual of another shape", () => {
+    const x = tf.zeros([2, 3]);
+    expect(() => batchNormTrain(x, tf.ones([3]), tf.zeros([3]), { residual: tf.zeros([2, 4]) })).toThrow(/residual shape \[2,4\] must equal x's \[2,3\]/);
+  });
+});

@@ -5,8 +5,13 @@
  * over the activation per BN layer forward+backward; these kernels make 2 forward (statistics,
  * output) and 2 backward (reductions, dx). Statistics accumulate in float64.
  *
- * MnemoBatchNormTrain:     x, gamma, beta              → y, mean, variance (biased)
- * MnemoBatchNormTrainGrad: dy, dMean, dVar, x, y, gamma, mean, variance → dx, dGamma, dBeta
+ * With `residual`, y = act(BN(x) + residual): a ResNet block's closing add and ReLU ride along in
+ * the same passes (forward: no separate Add and Relu; backward: the masked gradient, which is also
+ * the residual's gradient, is written by the dx pass).
+ *
+ * MnemoBatchNormTrain:     x, gamma, beta[, residual]  → y, mean, variance (biased)
+ * MnemoBatchNormTrainGrad: dy, dMean, dVar, x, y, gamma, mean, variance
+ *                          → dx, dGamma, dBeta[, dResidual when residual && relu]
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
@@ -19,6 +24,8 @@ export const BATCH_NORM_TRAIN_GRAD = "MnemoBatchNormTrainGrad";
 export interface BatchNormAttrs {
   epsilon: number;
   relu: boolean;
+  /** A residual input is added before the activation. */
+  residual: boolean;
 }
 
 function forward(io: ArrayAccess, inputs: tf.NamedTensorInfoMap, attrs: BatchNormAttrs): tf.TensorInfo[] {
@@ -31,6 +38,7 @@ function forward(io: ArrayAccess, inputs: tf.NamedTensorInfoMap, attrs: BatchNor
   const x = io.read(xInfo);
   const gamma = io.read(inputs["gamma"] as tf.TensorInfo);
   const beta = io.read(inputs["beta"] as tf.TensorInfo);
+  const res = attrs.residual ? io.read(inputs["residual"] as tf.TensorInfo) : undefined;
   const s1 = new Float64Array(C);
   const s2 = new Float64Array(C);
   for (let r = 0; r < M; r++) {
@@ -56,13 +64,11 @@ function forward(io: ArrayAccess, inputs: tf.NamedTensorInfoMap, attrs: BatchNor
   const out = io.view(y.info);
   for (let r = 0; r < M; r++) {
     const base = r * C;
-    if (attrs.relu) {
-      for (let c = 0; c < C; c++) {
-        const v = (x[base + c] as number) * (scale[c] as number) + (shift[c] as number);
-        out[base + c] = v > 0 ? v : 0;
-      }
-    } else {
-      for (let c = 0; c < C; c++) out[base + c] = (x[base + c] as number) * (scale[c] as number) + (shift[c] as number);
+    for (let c = 0; c < C; c++) {
+      // Math.fround: the same float32 rounding of the affine part as the SIMD kernel.
+      let v = Math.fround((x[base + c] as number) * (scale[c] as number) + (shift[c] as number));
+      if (res) v += res[base + c] as number;
+      out[base + c] = attrs.relu && !(v > 0) ? 0 : v;
     }
   }
   return [y.info, mean.info, variance.info];
@@ -75,6 +81,7 @@ function backward(io: ArrayAccess, inputs: tf.NamedTensorInfoMap, attrs: BatchNo
   const dxOut = io.alloc(xInfo.shape);
   const dGammaOut = io.alloc([C]);
   const dBetaOut = io.alloc([C]);
+  const gOut = attrs.residual && attrs.relu ? io.alloc(xInfo.shape) : undefined;
   const dy = io.read(inputs["dy"] as tf.TensorInfo);
   const dMean = io.read(inputs["dMean"] as tf.TensorInfo);
   const dVar = io.read(inputs["dVar"] as tf.TensorInfo);
@@ -117,15 +124,18 @@ function backward(io: ArrayAccess, inputs: tf.NamedTensorInfoMap, attrs: BatchNo
     K[c] = (a * (m * inv * dg - db)) / M + (dMean[c] as number) / M - (2 * dv * m) / M;
   }
   const dx = io.view(dxOut.info);
+  const gView = gOut ? io.view(gOut.info) : undefined;
   for (let r = 0; r < M; r++) {
     const base = r * C;
     for (let c = 0; c < C; c++) {
       const i = base + c;
       const g = relu && !((y[i] as number) > 0) ? 0 : (dy[i] as number);
+      if (gView) gView[i] = g;
       dx[i] = (A[c] as number) * g + (B[c] as number) * (x[i] as number) + (K[c] as number);
     }
   }
-  return [dxOut.info, dGammaOut.info, dBetaOut.info];
+  const outs = [dxOut.info, dGammaOut.info, dBetaOut.info];
+  return gOut ? [...outs, gOut.info] : outs;
 }
 
 type Args = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: BatchNormAttrs };
@@ -141,6 +151,8 @@ function forwardWasm(a: Args): tf.TensorInfo[] {
   const y = backend.makeOutput(x.shape, "float32");
   const meanOut = backend.makeOutput([C], "float32");
   const varOut = backend.makeOutput([C], "float32");
+  // On the main thread only: split over the helper worker, these short passes got slower (the
+  // worker's wake-up costs more than half a pass; measured again after the Winograd change).
   const s = new HeapScratch(backend, 24 * C);
   try {
     const s1 = s.take(8 * C);
@@ -148,7 +160,8 @@ function forwardWasm(a: Args): tf.TensorInfo[] {
     const scaleAt = s.take(4 * C);
     const shiftAt = s.take(4 * C);
     new Float64Array(s.heap(), s1, 2 * C).fill(0);
-    nk.row_stats(ptr(backend, x), M, C, s1, s2, 1);
+    const [xP, yP] = [ptr(backend, x), ptr(backend, y)];
+    nk.row_stats(xP, M, C, s1, s2, 1);
     const heap = s.heap();
     const sum = new Float64Array(heap, s1, C);
     const sumSq = new Float64Array(heap, s2, C);
@@ -166,7 +179,9 @@ function forwardWasm(a: Args): tf.TensorInfo[] {
       scale[c] = (gamma[c] as number) / Math.sqrt(v + a.attrs.epsilon);
       shift[c] = (beta[c] as number) - m * (scale[c] as number);
     }
-    nk.affine_rows(ptr(backend, x), ptr(backend, y), M, C, scaleAt, shiftAt, a.attrs.relu ? 1 : 0);
+    const relu = a.attrs.relu ? 1 : 0;
+    const rP = a.attrs.residual ? ptr(backend, a.inputs["residual"] as tf.TensorInfo) : 0;
+    nk.affine_rows(xP, yP, M, C, scaleAt, shiftAt, relu, rP);
   } finally {
     s.dispose();
   }
@@ -185,6 +200,7 @@ function backwardWasm(a: Args): tf.TensorInfo[] {
   const dxOut = backend.makeOutput(x.shape, "float32");
   const dGammaOut = backend.makeOutput([C], "float32");
   const dBetaOut = backend.makeOutput([C], "float32");
+  const gOut = a.attrs.residual && a.attrs.relu ? backend.makeOutput(x.shape, "float32") : undefined;
   const s = new HeapScratch(backend, 28 * C);
   try {
     const sgAt = s.take(8 * C);
@@ -193,7 +209,7 @@ function backwardWasm(a: Args): tf.TensorInfo[] {
     const bAt = s.take(4 * C);
     const kAt = s.take(4 * C);
     new Float64Array(s.heap(), sgAt, 2 * C).fill(0);
-    const [dyP, xP, yP] = [ptr(backend, inp("dy")), ptr(backend, x), ptr(backend, inp("y"))];
+    const [dyP, xP, yP, dxP] = [ptr(backend, inp("dy")), ptr(backend, x), ptr(backend, inp("y")), ptr(backend, dxOut)];
     nk.bn_grad_stats(dyP, xP, yP, M, C, relu, sgAt, sgxAt);
     const heap = s.heap();
     const sg = new Float64Array(heap, sgAt, C);
@@ -218,11 +234,11 @@ function backwardWasm(a: Args): tf.TensorInfo[] {
       B[c] = (-g * inv * dg) / M + (2 * dv) / M;
       K[c] = (g * (m * inv * dg - db)) / M + (dMean[c] as number) / M - (2 * dv * m) / M;
     }
-    nk.bn_grad_apply(dyP, xP, yP, ptr(backend, dxOut), M, C, relu, aAt, bAt, kAt);
+    nk.bn_grad_apply(dyP, xP, yP, dxP, M, C, relu, aAt, bAt, kAt, gOut ? ptr(backend, gOut) : 0);
   } finally {
     s.dispose();
   }
-  return [dxOut, dGammaOut, dBetaOut];
+  return gOut ? [dxOut, dGammaOut, dBetaOut, gOut] : [dxOut, dGammaOut, dBetaOut];
 }
 
 function configs(

@@ -30,24 +30,28 @@ export function registerBatchNormOps(): void {
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
       const [dy, dMean, dVar] = dys as tf.Tensor[];
       const [x, gamma, y, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
-      const [dx, dGamma, dBeta] = tf
+      const [dx, dGamma, dBeta, dResidual] = tf
         .engine()
         .runKernel(
           BATCH_NORM_TRAIN_GRAD,
           { dy, dMean, dVar, x, y, gamma, mean, variance } as unknown as tf.NamedTensorMap,
           attrs,
         ) as tf.Tensor[];
-      return { x: () => dx as tf.Tensor, gamma: () => dGamma as tf.Tensor, beta: () => dBeta as tf.Tensor };
+      const grads: Record<string, () => tf.Tensor> = { x: () => dx as tf.Tensor, gamma: () => dGamma as tf.Tensor, beta: () => dBeta as tf.Tensor };
+      // The residual's gradient is the ReLU-masked dy (the kernel's fourth output), or dy itself.
+      if (attrs["residual"]) grads["residual"] = () => (attrs["relu"] ? (dResidual as tf.Tensor) : (dy as tf.Tensor));
+      return grads;
     },
   });
   registered = true;
 }
 
-function composite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, attrs: BatchNormAttrs): BatchNormTrainResult {
+function composite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, attrs: BatchNormAttrs, residual?: tf.Tensor): BatchNormTrainResult {
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const { mean, variance } = tf.moments(x, axes);
   const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, attrs.epsilon)));
   let y = tf.add(tf.mul(tf.sub(x, mean), scale), beta);
+  if (residual) y = tf.add(y, residual);
   if (attrs.relu) y = tf.relu(y);
   return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
@@ -56,13 +60,18 @@ export function batchNormTrain(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  options: { epsilon?: number; relu?: boolean } = {},
+  options: { epsilon?: number; relu?: boolean; residual?: tf.Tensor } = {},
 ): BatchNormTrainResult {
-  const attrs: BatchNormAttrs = { epsilon: options.epsilon ?? 1e-5, relu: options.relu ?? false };
+  const { residual } = options;
+  if (residual && !tf.util.arraysEqual(residual.shape, x.shape)) {
+    throw new Error(`batchNormTrain: residual shape [${residual.shape}] must equal x's [${x.shape}]`);
+  }
+  const attrs: BatchNormAttrs = { epsilon: options.epsilon ?? 1e-5, relu: options.relu ?? false, residual: residual !== undefined };
   registerBatchNormOps();
-  if (x.dtype !== "float32" || !tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return composite(x, gamma, beta, attrs);
+  if (x.dtype !== "float32" || !tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return composite(x, gamma, beta, attrs, residual);
+  const inputs = residual ? { x, gamma, beta, residual } : { x, gamma, beta };
   const [y, mean, variance] = tf
     .engine()
-    .runKernel(BATCH_NORM_TRAIN, { x, gamma, beta } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    .runKernel(BATCH_NORM_TRAIN, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return { y: y as tf.Tensor, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }

@@ -121,10 +121,10 @@ export function resnet(spec: ResNetSpec): Backbone {
       y = unit(y, "stem", 1, true);
       for (const p of plans) {
         const b = p.prefix;
-        let r = convBn(y, { conv: `${b}.conv1.weight`, bn: `${b}.bn1`, stride: p.stride, relu: true }, params, state, training, newState);
-        r = convBn(r, { conv: `${b}.conv2.weight`, bn: `${b}.bn2` }, params, state, training, newState);
+        const r = convBn(y, { conv: `${b}.conv1.weight`, bn: `${b}.bn1`, stride: p.stride, relu: true }, params, state, training, newState);
         const short = p.projection ? unit(y, `${b}.shortcut`, p.stride, false) : identityShortcut(y, p.stride, p.outC);
-        y = tf.relu(tf.add(r, short)) as tf.Tensor4D;
+        // relu(bn2(conv2(r)) + shortcut) as one unit: in training the add and ReLU ride in BN's passes.
+        y = convBn(r, { conv: `${b}.conv2.weight`, bn: `${b}.bn2`, relu: true, residual: short }, params, state, training, newState);
       }
       const features = tf.mean(y, [1, 2]) as tf.Tensor2D;
       const logits = applyHead(features, params, head);

@@ -27,7 +27,8 @@ function need(tree: ParamTree, key: string, what: string): tf.Tensor {
 }
 
 /**
- * y = γ·(x − μ)/√(σ² + ε) + β over all axes but the last (channels), then ReLU if `relu`.
+ * y = γ·(x − μ)/√(σ² + ε) + β over all axes but the last (channels), plus `residual` if given,
+ * then ReLU if `relu`.
  * In training, writes the updated running statistics into `newState`. Training mode runs as one
  * fused op with a closed-form gradient (@mnemo/kernels' batchNormTrain).
  */
@@ -39,13 +40,14 @@ export function batchNorm(
   training: boolean,
   newState: ParamTree,
   relu = false,
+  residual?: tf.Tensor,
 ): tf.Tensor {
   const gamma = need(params, `${prefix}.gamma`, "parameter");
   const beta = need(params, `${prefix}.beta`, "parameter");
   const runMean = need(state, `${prefix}.mean`, "state");
   const runVar = need(state, `${prefix}.var`, "state");
   if (training) {
-    const { y, mean, variance } = batchNormTrain(x, gamma, beta, { epsilon: BN_EPSILON, relu });
+    const { y, mean, variance } = batchNormTrain(x, gamma, beta, { epsilon: BN_EPSILON, relu, ...(residual ? { residual } : {}) });
     const n = x.size / (x.shape[x.shape.length - 1] as number);
     const unbiased = n > 1 ? n / (n - 1) : 1;
     // Running statistics never reach the loss, so no gradient flows through them.
@@ -55,6 +57,7 @@ export function batchNorm(
   }
   const scale = tf.mul(gamma, tf.rsqrt(tf.add(runVar, BN_EPSILON)));
   const shift = tf.sub(beta, tf.mul(runMean, scale));
-  const y = tf.add(tf.mul(x, scale), shift);
+  const affine = tf.add(tf.mul(x, scale), shift);
+  const y = residual ? tf.add(affine, residual) : affine;
   return relu ? tf.relu(y) : y;
 }

@@ -1,5 +1,5 @@
 /**
- * conv → batch norm (→ ReLU) as one unit. Training: the conv, then the fused training-mode
+ * conv → batch norm (→ + residual) (→ ReLU) as one unit. Training: the conv, then the fused training-mode
  * batch norm. Eval: BN is folded into the conv (W·s, bias β − μ·s with s = γ/√(σ²+ε)) so the
  * whole unit is ONE fused XNNPACK convolution with bias and ReLU: no extra passes at inference.
  */
@@ -15,6 +15,8 @@ export interface ConvBnSpec {
   bn: string;
   stride?: number;
   relu?: boolean;
+  /** Added after batch norm, before the ReLU (a residual block's shortcut); x's output shape. */
+  residual?: tf.Tensor4D;
 }
 
 export function convBn(
@@ -27,7 +29,8 @@ export function convBn(
 ): tf.Tensor4D {
   const stride = spec.stride ?? 1;
   const relu = spec.relu ?? false;
-  if (training) return batchNorm(conv(x, params, spec.conv, stride), spec.bn, params, state, true, newState, relu) as tf.Tensor4D;
+  const residual = spec.residual;
+  if (training) return batchNorm(conv(x, params, spec.conv, stride), spec.bn, params, state, true, newState, relu, residual) as tf.Tensor4D;
   const w = params[spec.conv] as tf.Tensor4D | undefined;
   const gamma = params[`${spec.bn}.gamma`];
   const beta = params[`${spec.bn}.beta`];
@@ -38,12 +41,15 @@ export function convBn(
   }
   const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
   const bias = tf.sub(beta, tf.mul(mean, scale)) as tf.Tensor1D;
-  return tf.fused.conv2d({
+  const y = tf.fused.conv2d({
     x,
     filter: tf.mul(w, scale) as tf.Tensor4D,
     strides: stride,
     pad: samePadding(w.shape[0]),
     bias,
-    activation: relu ? "relu" : "linear",
+    activation: relu && !residual ? "relu" : "linear",
   });
+  if (!residual) return y;
+  const sum = tf.add(y, residual) as tf.Tensor4D;
+  return relu ? tf.relu(sum) : sum;
 }

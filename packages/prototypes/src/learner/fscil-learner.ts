@@ -28,6 +28,7 @@ import {
   type SeededRng,
   type Task,
   ShapeError,
+  TrainingInterrupted,
 } from "@mnemo/core";
 import { cosineHead, SupervisedLearner, type TrainingConfig } from "@mnemo/models";
 import type { DenseMatrix } from "../dense.js";
@@ -69,11 +70,13 @@ export interface FscilLearnerOptions {
  */
 export interface FscilLearnerState extends Record<string, unknown> {
   kind: "fscil-prototypes";
-  version: 1;
+  version: 2;
   params: ParamTree | null;
   state: ParamTree | null;
   classifier: TeenState;
   plain: TeenState | null;
+  /** The base session's trainer when it was interrupted mid-training (Ctrl-C), else null. */
+  baseTraining: Record<string, unknown> | null;
 }
 
 export class FscilPrototypeLearner implements Learner {
@@ -85,6 +88,9 @@ export class FscilPrototypeLearner implements Learner {
   private classifier: TeenClassifier;
   private plain: TeenClassifier | null;
   private revision = 0;
+  /** The base-session trainer, alive only while it trains or after it was interrupted. */
+  private baseTrainer: SupervisedLearner | null = null;
+  private shouldStop?: () => boolean;
 
   constructor(options: FscilLearnerOptions) {
     this.options = options;
@@ -95,6 +101,12 @@ export class FscilPrototypeLearner implements Learner {
     // alpha = 0 is exactly the uncalibrated cosine-prototype classifier (§6.5 test 1).
     this.classifier = new TeenClassifier(teen === false ? { alpha: 0, temperature } : { ...teen, temperature });
     this.plain = teen === false ? null : new TeenClassifier({ alpha: 0, temperature });
+  }
+
+  /** Installs the check run after every base-training step (Ctrl-C handling, as SupervisedLearner). */
+  setShouldStop(check: () => boolean): void {
+    this.shouldStop = check;
+    this.baseTrainer?.setShouldStop(check);
   }
 
   /** The classifier used by `predict` (TEEN-calibrated unless `teen: false`). */
@@ -140,23 +152,40 @@ export class FscilPrototypeLearner implements Learner {
     if (selectBest && !(task.validation && task.validation.count > 0)) {
       context.log(`${this.name}: the base session has no validation split, so the last epoch's model is kept; set stream.validation.fraction to select it on validation data`);
     }
-    const trainer = new SupervisedLearner({
-      backbone: this.cosine,
-      training: this.options.training,
-      rng: this.options.rng,
-      head: "expanding",
-      numClasses: Math.max(...task.classes) + 1,
-      augment: this.options.augment,
-      selectBest,
-      quiet: this.options.quiet,
-      name: `${this.name}-base`,
-    });
+    // A trainer restored by loadState continues its interrupted task from its saved position.
+    const trainer = this.baseTrainer ?? this.newBaseTrainer();
+    this.baseTrainer = trainer;
     try {
       await trainer.learnTask(task, context);
       this.setModel(cloneTree(trainer.model.params), cloneTree(trainer.model.state));
-    } finally {
-      trainer.dispose();
+    } catch (err) {
+      // Interrupted: keep the trainer, whose state the run's checkpoint saves (see saveState).
+      if (err instanceof TrainingInterrupted) throw err;
+      this.disposeBaseTrainer();
+      throw err;
     }
+    this.disposeBaseTrainer();
+  }
+
+  private newBaseTrainer(): SupervisedLearner {
+    return new SupervisedLearner({
+      backbone: this.cosine,
+      training: this.options.training,
+      rng: this.options.rng,
+      // An expanding head is sized by the classes the trainer sees; numClasses is for fixed heads.
+      head: "expanding",
+      numClasses: 0,
+      augment: this.options.augment,
+      selectBest: this.options.selectBest ?? true,
+      quiet: this.options.quiet,
+      name: `${this.name}-base`,
+      ...(this.shouldStop ? { shouldStop: this.shouldStop } : {}),
+    });
+  }
+
+  private disposeBaseTrainer(): void {
+    this.baseTrainer?.dispose();
+    this.baseTrainer = null;
   }
 
   private setModel(params: ParamTree, state: ParamTree): void {
@@ -205,19 +234,22 @@ export class FscilPrototypeLearner implements Learner {
   async saveState(): Promise<FscilLearnerState> {
     return {
       kind: "fscil-prototypes",
-      version: 1,
+      version: 2,
       params: this.frozen?.params ?? null,
       state: this.frozen?.state ?? null,
       classifier: this.classifier.state(),
       plain: this.plain?.state() ?? null,
+      baseTraining: this.baseTrainer ? await this.baseTrainer.saveState() : null,
     };
   }
 
   /** Restores a `saveState` result (e.g. a decoded checkpoint) and takes ownership of its tensors. */
   async loadState(saved: Record<string, unknown>): Promise<void> {
     const s = saved as Partial<FscilLearnerState>;
-    if (s.kind !== "fscil-prototypes" || s.version !== 1) {
-      throw new CheckpointError(`${this.name}: expected a state {kind: "fscil-prototypes", version: 1}, got kind=${String(s.kind)} version=${String(s.version)}`);
+    const version = s.version as number | undefined;
+    // Version 1 (before base-session interruption was saved) is version 2 with baseTraining null.
+    if (s.kind !== "fscil-prototypes" || (version !== 1 && version !== 2)) {
+      throw new CheckpointError(`${this.name}: expected a state {kind: "fscil-prototypes", version: 1 or 2}, got kind=${String(s.kind)} version=${String(s.version)}`);
     }
     if ((s.plain === null) !== (this.plain === null)) {
       throw new CheckpointError(`${this.name}: the checkpoint was saved with TEEN ${s.plain === null ? "off" : "on"}, this learner has it ${this.plain === null ? "off" : "on"}`);
@@ -229,6 +261,11 @@ export class FscilPrototypeLearner implements Learner {
     // load() refuses a checkpoint with other alpha/tau/temperature than this learner's.
     this.classifier.load(s.classifier as TeenState);
     if (s.plain) this.plain?.load(s.plain);
+    this.disposeBaseTrainer();
+    if (s.baseTraining) {
+      this.baseTrainer = this.newBaseTrainer();
+      await this.baseTrainer.loadState(s.baseTraining);
+    }
     if (s.params && s.state) {
       if (s.params === this.frozen?.params) return; // our own state handed back: nothing to swap
       this.setModel(s.params, s.state);
@@ -242,6 +279,7 @@ export class FscilPrototypeLearner implements Learner {
   }
 
   dispose(): void {
+    this.disposeBaseTrainer();
     if (this.frozen) {
       disposeTree(this.frozen.params);
       disposeTree(this.frozen.state);
