@@ -1,1 +1,4 @@
 export { Maml, type MamlOptions, type Batch, type EpisodeData } from "./maml.js";
+export { MamlCon, type MamlConOptions, type ClassEpisode, type LabelledSet, type InnerStepInfo } from "./mamlcon.js";
+export { Oml, type OmlOptions } from "./oml.js";
+export { crossEntropy, expTwice } from "./cross-entropy.js";

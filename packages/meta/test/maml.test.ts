@@ -122,3 +122,28 @@ describe("linear model with squared loss (§8.5.5)", () => {
     [X, yS, yQ, expected].forEach((t) => t.dispose());
   });
 });
+
+describe("second-order MAML on a classifier needs a twice-differentiable loss", () => {
+  it("with crossEntropy the meta-gradient matches finite differences through two inner steps", async () => {
+    const { crossEntropy } = await import("../src/index.js");
+    const x = tf.tensor2d([[1, 0.5], [-0.3, 1.2], [0.8, -1], [0.1, 0.4]]);
+    const batch: Batch = { x, y: tf.tensor1d([0, 1, 2, 1], "int32") };
+    const loss = (p: ParamTree, b: Batch) => crossEntropy(tf.add(tf.matMul(tf.mul(b.x, tf.add(b.x, 1)) as tf.Tensor2D, p.w as tf.Tensor2D), p.b as tf.Tensor), b.y);
+    const maml = new Maml({ loss, innerLr: 0.7, innerSteps: 2 });
+    const w0 = [0.2, -0.4, 0.1, 0.5, 0.3, -0.2];
+    const params: ParamTree = { w: tf.tensor2d(w0, [2, 3]), b: tf.zeros([3]) };
+    const { grads } = maml.metaGradient(params, [{ support: batch, query: batch }]);
+    const g = await (grads.w as tf.Tensor).data();
+    const h = 1e-2;
+    const at = (i: number, d: number) =>
+      tf.tidy(() => {
+        const w = w0.slice();
+        w[i] = (w[i] as number) + d;
+        const p = { w: tf.tensor2d(w, [2, 3]), b: tf.zeros([3]) };
+        return loss(maml.adapt(p, batch), batch).dataSync()[0] as number;
+      });
+    for (let i = 0; i < 6; i++) expect(g[i]).toBeCloseTo((at(i, h) - at(i, -h)) / (2 * h), 3);
+    disposeTree(grads);
+    disposeTree(params);
+  });
+});
