@@ -478,9 +478,12 @@ ALWAYS_INLINE void wino_masks(int iy0, int ix0, int H, int W, int* rows, int* co
   *cols = c;
 }
 
-/* y tile = act(Aᵀ M A + bias) for the oh × ow pixels that exist; `full` (4×4) and relu constant. */
-ALWAYS_INLINE void wino_out_tile(const float* Mt, long mstride, float* dst, long W, int CO, const float* bias, int relu,
-                                 int oh, int ow, int full) {
+/*
+ * y tile = act(Aᵀ M A + bias + res) for the oh × ow pixels that exist (res: the same tile of a
+ * residual shaped like y, or 0); `full` (4×4) and relu are constants after inlining.
+ */
+ALWAYS_INLINE void wino_out_tile(const float* Mt, long mstride, float* dst, const float* res, long W, int CO,
+                                 const float* bias, int relu, int oh, int ow, int full) {
   v128_t zero = VS(0.f);
   for (int co = 0; co < CO; co += 4) {
     v128_t s[4][6];
@@ -499,23 +502,25 @@ ALWAYS_INLINE void wino_out_tile(const float* Mt, long mstride, float* dst, long
       if (!full && i >= oh) continue;
       UNROLL for (int k = 0; k < 4; k++) {
         if (!full && k >= ow) continue;
+        long at = ((long)i * W + k) * CO + co;
         v128_t v = VADD(o[k], b);
+        if (res) v = VADD(v, wasm_v128_load(res + at));
         if (relu) v = wasm_f32x4_max(v, zero);
-        wasm_v128_store(dst + ((long)i * W + k) * CO + co, v);
+        wasm_v128_store(dst + at, v);
       }
     }
   }
 }
 
 /*
- * y = act(conv3×3(x, w; stride 1, pad 1) + bias) for the tiles [t0, t1) of the batch's tile grid
+ * y = act(conv3×3(x, w; stride 1, pad 1) + bias + res) for the tiles [t0, t1) of the batch's tile grid
  * (tile g = (n, ty, tx) row-major, ⌈H/4⌉·⌈W/4⌉ tiles per image), given U from wino43_filter.
- * x [N,H,W,CI], y [N,H,W,CO]; CI % 4 == 0, CO % 8 == 0; bias may be 0 (none).
+ * x [N,H,W,CI], y and res [N,H,W,CO]; CI % 4 == 0, CO % 8 == 0; bias and res may be 0 (none).
  * scratch holds 36·T·(CI + CO) floats for this caller alone.
  */
 EXPORT(wino43_conv)
-void wino43_conv(const float* x, const float* U, const float* bias, float* y, int N, int H, int W, int CI, int CO,
-                 int relu, int t0, int t1, int T, float* scratch) {
+void wino43_conv(const float* x, const float* U, const float* bias, const float* res, float* y, int N, int H, int W,
+                 int CI, int CO, int relu, int t0, int t1, int T, float* scratch) {
   (void)N;
   int TH = (H + 3) >> 2, TW = (W + 3) >> 2, per = TH * TW;
   float* V = scratch;
@@ -534,13 +539,15 @@ void wino43_conv(const float* x, const float* U, const float* bias, float* y, in
     for (int tl = 0; tl < nt; tl++) {
       int g = b0 + tl, n = g / per, r = g - n * per, ty = r / TW, tx = r - ty * TW;
       int oh = H - ty * 4 < 4 ? H - ty * 4 : 4, ow = W - tx * 4 < 4 ? W - tx * 4 : 4;
-      float* dst = y + (((long)n * H + ty * 4) * W + tx * 4) * CO;
+      long tileAt = (((long)n * H + ty * 4) * W + tx * 4) * CO;
+      float* dst = y + tileAt;
+      const float* rt = res ? res + tileAt : 0;
       const float* Mt = M + (long)tl * CO;
       long ms = (long)T * CO;
       int full = oh == 4 && ow == 4;
-      if (full && relu) wino_out_tile(Mt, ms, dst, W, CO, bias, 1, 4, 4, 1);
-      else if (full) wino_out_tile(Mt, ms, dst, W, CO, bias, 0, 4, 4, 1);
-      else wino_out_tile(Mt, ms, dst, W, CO, bias, relu, oh, ow, 0);
+      if (full && relu) wino_out_tile(Mt, ms, dst, rt, W, CO, bias, 1, 4, 4, 1);
+      else if (full) wino_out_tile(Mt, ms, dst, rt, W, CO, bias, 0, 4, 4, 1);
+      else wino_out_tile(Mt, ms, dst, rt, W, CO, bias, relu, oh, ow, 0);
     }
   }
 }

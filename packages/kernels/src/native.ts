@@ -20,7 +20,7 @@ export interface NativeKernels {
   col2im(dcols: I, dx: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I): void;
   im2col_t_range(xt: I, cols: I, N: I, H: I, W: I, CI: I, OH: I, OW: I, KH: I, KW: I, SH: I, SW: I, padT: I, padL: I, n0: I, n1: I): void;
   wino43_filter(w: I, U: I, CI: I, CO: I): void;
-  wino43_conv(x: I, U: I, bias: I, y: I, N: I, H: I, W: I, CI: I, CO: I, relu: I, t0: I, t1: I, T: I, scratch: I): void;
+  wino43_conv(x: I, U: I, bias: I, res: I, y: I, N: I, H: I, W: I, CI: I, CO: I, relu: I, t0: I, t1: I, T: I, scratch: I): void;
   wino43_filter_grad(x: I, dy: I, Macc: I, N: I, H: I, W: I, CI: I, CO: I, t0: I, t1: I, T: I, scratch: I): void;
   wino43_filter_grad_out(M0: I, M1: I, dw: I, CI: I, CO: I): void;
 }

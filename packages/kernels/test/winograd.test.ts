@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { nativeHelperReady } from "../src/native.js";
-import { prepareWasm } from "../src/index.js";
+import { fusedConvResidual, prepareWasm } from "../src/index.js";
 import { setWinogradEnabled, winogradStats } from "../src/kernels/conv2d-winograd.js";
 import { randomData, relError, runOn } from "./helpers.js";
 
@@ -132,5 +132,39 @@ describe("Winograd F(4,3) 3×3 stride-1 convolutions on wasm match cpu (max erro
     const [off, calls] = await counting(() => runOn("wasm", "Conv2D", inputs, conv));
     expect(calls).toBe(0);
     expect(relError(on.data, off.data)).toBeLessThan(1e-5);
+  });
+});
+
+describe("fusedConvResidual: act(conv + bias + residual) in one pass on wasm", () => {
+  async function run(backend: "cpu" | "wasm", xs: number[], fs: number[], strides: number, relu: boolean): Promise<Float32Array> {
+    await tf.setBackend(backend);
+    const co = fs[3] as number;
+    const out = tf.tidy(() => {
+      const x = tf.tensor4d(randomData(xs.reduce((a, b) => a * b), 21), xs as [number, number, number, number]);
+      const filter = tf.tensor4d(randomData(fs.reduce((a, b) => a * b), 22), fs as [number, number, number, number]);
+      const bias = tf.tensor1d(randomData(co, 23));
+      const oh = Math.ceil((xs[1] as number) / strides);
+      const ow = Math.ceil((xs[2] as number) / strides);
+      const residual = tf.tensor4d(randomData((xs[0] as number) * oh * ow * co, 24), [xs[0] as number, oh, ow, co]);
+      return fusedConvResidual({ x, filter, bias, residual, strides, pad: [[0, 0], [1, 1], [1, 1], [0, 0]], relu });
+    });
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  }
+
+  it.each([
+    ["Winograd (3×3 stride 1)", [3, 8, 10, 16], [3, 3, 16, 32], 1, 1],
+    ["XNNPACK + add + relu (stride 2)", [3, 8, 10, 16], [3, 3, 16, 32], 2, 0],
+    ["XNNPACK + add + relu (12 outputs)", [2, 7, 9, 8], [3, 3, 8, 12], 1, 0],
+  ] as const)("%s matches cpu, with and without ReLU", async (_, xs, fs, strides, winogradCalls) => {
+    for (const relu of [true, false]) {
+      const ref = await run("cpu", [...xs], [...fs], strides, relu);
+      const [got, calls] = await counting(() => run("wasm", [...xs], [...fs], strides, relu));
+      expect(calls).toBe(winogradCalls);
+      expect(relError(got, ref)).toBeLessThan(1e-5);
+      if (relu) expect(got.some((v) => v === 0)).toBe(true);
+    }
+    await tf.setBackend("wasm");
   });
 });

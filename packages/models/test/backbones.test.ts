@@ -154,6 +154,26 @@ describe("batch norm", () => {
     disposeTree(state);
   });
 
+  it("eval with a residual (a block's end) equals conv, BN on running statistics, + residual, ReLU", async () => {
+    // 8 → 16 channels, 3×3 stride 1: on wasm this is the Winograd path with the add and ReLU fused in.
+    const params: ParamTree = { w: kaimingConv(new RandomStream(14), 3, 3, 8, 16) };
+    const state: ParamTree = {};
+    initBatchNorm("bn", 16, params, state);
+    state["bn.mean"]?.dispose();
+    state["bn.mean"] = tf.tensor1d(new RandomStream(16).fillUniform(new Float32Array(16), -1, 1));
+    const x = images(2, [8, 8, 8], 18);
+    const residual = images(2, [8, 8, 16], 19);
+    for (const relu of [true, false]) {
+      const fused = await convBn(x, { conv: "w", bn: "bn", relu, residual }, params, state, false, {}).data();
+      const plain = await batchNorm(convLayer(x, params, "w", 1), "bn", params, state, false, {}, relu, residual).data();
+      const err = Math.max(...Array.from(fused, (v, i) => Math.abs(v - (plain[i] as number))));
+      expect(err).toBeLessThan(1e-4);
+    }
+    tf.dispose([x, residual]);
+    disposeTree(params);
+    disposeTree(state);
+  });
+
   it("eval output of a sample does not depend on its batch; training output does", async () => {
     const bb = conv4();
     const { params, state } = bb.init(new RandomStream(3), 4);

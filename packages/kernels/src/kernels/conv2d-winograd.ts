@@ -39,9 +39,9 @@ export function winogradFits(g: ConvGeometry, ci: number, co: number, dilations:
 }
 
 /**
- * y = act(conv3×3(x, filter) + bias) with the filter in HWIO layout ([3,3,ci,co] as a heap
- * pointer). `ci`/`co` are the channel counts of this convolution (for the input gradient they
- * are the forward's co/ci).
+ * y = act(conv3×3(x, filter) + bias + residual) with the filter in HWIO layout ([3,3,ci,co] as a
+ * heap pointer) and bias / residual as heap pointers or 0. `ci`/`co` are the channel counts of this
+ * convolution (for the input gradient they are the forward's co/ci).
  */
 export function winogradConv(
   s: Scratch,
@@ -52,6 +52,7 @@ export function winogradConv(
   relu: boolean,
   ci: number,
   co: number,
+  residualPtr = 0,
 ): tf.TensorInfo {
   winogradStats.calls++;
   const [N, H, W] = x.shape as [number, number, number, number];
@@ -66,7 +67,7 @@ export function winogradConv(
     nk.wino43_filter(filterPtr, U, ci, co);
     const y = s.alloc([N, H, W, co]);
     const yP = ptr(s.backend, y);
-    const common = [ptr(s.backend, x), U, biasPtr, yP, N, H, W, ci, co, relu ? 1 : 0];
+    const common = [ptr(s.backend, x), U, biasPtr, residualPtr, yP, N, H, W, ci, co, relu ? 1 : 0];
     const mid = tiles >> 1;
     run2(nk, "wino43_conv", [...common, 0, mid, T, scratchA], [...common, mid, tiles, T, scratchB]);
     return y;

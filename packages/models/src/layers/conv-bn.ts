@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { ShapeError, type ParamTree } from "@mnemo/core";
+import { fusedConvResidual } from "@mnemo/kernels";
 import { BN_EPSILON, batchNorm } from "./batch-norm.js";
 import { conv, samePadding } from "./conv.js";
 
@@ -41,15 +42,9 @@ export function convBn(
   }
   const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
   const bias = tf.sub(beta, tf.mul(mean, scale)) as tf.Tensor1D;
-  const y = tf.fused.conv2d({
-    x,
-    filter: tf.mul(w, scale) as tf.Tensor4D,
-    strides: stride,
-    pad: samePadding(w.shape[0]),
-    bias,
-    activation: relu && !residual ? "relu" : "linear",
-  });
-  if (!residual) return y;
-  const sum = tf.add(y, residual) as tf.Tensor4D;
-  return relu ? tf.relu(sum) : sum;
+  const filter = tf.mul(w, scale) as tf.Tensor4D;
+  const pad = samePadding(w.shape[0]);
+  // A block's closing add + ReLU: inside the convolution's output pass where the backend can.
+  if (residual) return fusedConvResidual({ x, filter, bias, residual, strides: stride, pad, relu });
+  return tf.fused.conv2d({ x, filter, strides: stride, pad, bias, activation: relu ? "relu" : "linear" });
 }
