@@ -6,4 +6,4 @@ export { UnsupportedConvError } from "./kernels/conv-geometry.js";
 export { batchNormTrain, registerBatchNormOps, type BatchNormTrainResult } from "./ops/batch-norm.js";
 export { setNativeKernelsEnabled } from "./native.js";
 export { setWinogradEnabled } from "./kernels/conv2d-winograd.js";
-export { fusedConvResidual, type FusedConvResidualArgs } from "./ops/conv-residual.js";
+export { convBnInference, type ConvBnInferenceArgs } from "./ops/conv-bn-inference.js";

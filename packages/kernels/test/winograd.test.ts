@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { nativeHelperReady } from "../src/native.js";
-import { fusedConvResidual, prepareWasm } from "../src/index.js";
+import { convBnInference, prepareWasm } from "../src/index.js";
 import { setWinogradEnabled, winogradStats } from "../src/kernels/conv2d-winograd.js";
 import { randomData, relError, runOn } from "./helpers.js";
 
@@ -135,18 +135,22 @@ describe("Winograd F(4,3) 3×3 stride-1 convolutions on wasm match cpu (max erro
   });
 });
 
-describe("fusedConvResidual: act(conv + bias + residual) in one pass on wasm", () => {
-  async function run(backend: "cpu" | "wasm", xs: number[], fs: number[], strides: number, relu: boolean): Promise<Float32Array> {
+describe("convBnInference: act(BN_running(conv) [+ residual]) as one kernel on wasm", () => {
+  async function run(backend: "cpu" | "wasm", xs: number[], fs: number[], strides: number, relu: boolean, withResidual: boolean): Promise<Float32Array> {
     await tf.setBackend(backend);
     const co = fs[3] as number;
     const out = tf.tidy(() => {
       const x = tf.tensor4d(randomData(xs.reduce((a, b) => a * b), 21), xs as [number, number, number, number]);
       const filter = tf.tensor4d(randomData(fs.reduce((a, b) => a * b), 22), fs as [number, number, number, number]);
-      const bias = tf.tensor1d(randomData(co, 23));
+      const gamma = tf.tensor1d(randomData(co, 23)).add(1.5) as tf.Tensor1D;
+      const beta = tf.tensor1d(randomData(co, 24));
+      const mean = tf.tensor1d(randomData(co, 25));
+      const variance = tf.tensor1d(randomData(co, 26)).add(1.2) as tf.Tensor1D;
       const oh = Math.ceil((xs[1] as number) / strides);
       const ow = Math.ceil((xs[2] as number) / strides);
-      const residual = tf.tensor4d(randomData((xs[0] as number) * oh * ow * co, 24), [xs[0] as number, oh, ow, co]);
-      return fusedConvResidual({ x, filter, bias, residual, strides, pad: [[0, 0], [1, 1], [1, 1], [0, 0]], relu });
+      const residual = tf.tensor4d(randomData((xs[0] as number) * oh * ow * co, 27), [xs[0] as number, oh, ow, co]);
+      const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
+      return convBnInference({ x, filter, gamma, beta, mean, variance, epsilon: 1e-5, strides, pad, relu, ...(withResidual ? { residual } : {}) });
     });
     const data = (await out.data()) as Float32Array;
     out.dispose();
@@ -155,16 +159,27 @@ describe("fusedConvResidual: act(conv + bias + residual) in one pass on wasm", (
 
   it.each([
     ["Winograd (3×3 stride 1)", [3, 8, 10, 16], [3, 3, 16, 32], 1, 1],
-    ["XNNPACK + add + relu (stride 2)", [3, 8, 10, 16], [3, 3, 16, 32], 2, 0],
-    ["XNNPACK + add + relu (12 outputs)", [2, 7, 9, 8], [3, 3, 8, 12], 1, 0],
-  ] as const)("%s matches cpu, with and without ReLU", async (_, xs, fs, strides, winogradCalls) => {
+    ["XNNPACK (stride 2)", [3, 8, 10, 16], [3, 3, 16, 32], 2, 0],
+    ["XNNPACK (12 outputs)", [2, 7, 9, 8], [3, 3, 8, 12], 1, 0],
+  ] as const)("%s matches the composite on cpu, with and without residual and ReLU", async (_, xs, fs, strides, winogradCalls) => {
     for (const relu of [true, false]) {
-      const ref = await run("cpu", [...xs], [...fs], strides, relu);
-      const [got, calls] = await counting(() => run("wasm", [...xs], [...fs], strides, relu));
-      expect(calls).toBe(winogradCalls);
-      expect(relError(got, ref)).toBeLessThan(1e-5);
-      if (relu) expect(got.some((v) => v === 0)).toBe(true);
+      for (const withResidual of [true, false]) {
+        const ref = await run("cpu", [...xs], [...fs], strides, relu, withResidual);
+        const [got, calls] = await counting(() => run("wasm", [...xs], [...fs], strides, relu, withResidual));
+        expect(calls).toBe(winogradCalls);
+        expect(relError(got, ref), `relu=${relu} residual=${withResidual}`).toBeLessThan(1e-5);
+        if (relu) expect(got.some((v) => v === 0)).toBe(true);
+      }
     }
     await tf.setBackend("wasm");
+  });
+
+  it("leaves no tensors or buffers behind", async () => {
+    await tf.setBackend("wasm");
+    const before = tf.memory().numTensors;
+    const dataBefore = tf.engine().backend.numDataIds();
+    await run("wasm", [2, 8, 8, 16], [3, 3, 16, 16], 1, true, true);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.engine().backend.numDataIds()).toBe(dataBefore);
   });
 });

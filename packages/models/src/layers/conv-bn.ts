@@ -1,11 +1,12 @@
 /**
- * conv → batch norm (→ + residual) (→ ReLU) as one unit. Training: the conv, then the fused training-mode
- * batch norm. Eval: BN is folded into the conv (W·s, bias β − μ·s with s = γ/√(σ²+ε)) so the
- * whole unit is ONE fused XNNPACK convolution with bias and ReLU: no extra passes at inference.
+ * conv → batch norm (→ + residual) (→ ReLU) as one unit. Training: the conv, then the fused
+ * training-mode batch norm (which also adds the residual and applies the ReLU). Eval: BN is folded
+ * into the conv (W·s, bias β − μ·s with s = γ/√(σ²+ε)) inside @mnemo/kernels' convBnInference, so
+ * the whole unit is one kernel call with no extra passes.
  */
 import * as tf from "@tensorflow/tfjs";
 import { ShapeError, type ParamTree } from "@mnemo/core";
-import { fusedConvResidual } from "@mnemo/kernels";
+import { convBnInference } from "@mnemo/kernels";
 import { BN_EPSILON, batchNorm } from "./batch-norm.js";
 import { conv, samePadding } from "./conv.js";
 
@@ -40,11 +41,18 @@ export function convBn(
   if (!w || !gamma || !beta || !mean || !variance) {
     throw new ShapeError(`conv-bn: missing "${spec.conv}" or BN "${spec.bn}.*" parameters/state (was the state from init()?)`);
   }
-  const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
-  const bias = tf.sub(beta, tf.mul(mean, scale)) as tf.Tensor1D;
-  const filter = tf.mul(w, scale) as tf.Tensor4D;
-  const pad = samePadding(w.shape[0]);
-  // A block's closing add + ReLU: inside the convolution's output pass where the backend can.
-  if (residual) return fusedConvResidual({ x, filter, bias, residual, strides: stride, pad, relu });
-  return tf.fused.conv2d({ x, filter, strides: stride, pad, bias, activation: relu ? "relu" : "linear" });
+  // One kernel on wasm: BN folded in, the residual add and ReLU in the convolution's output pass.
+  return convBnInference({
+    x,
+    filter: w,
+    gamma: gamma as tf.Tensor1D,
+    beta: beta as tf.Tensor1D,
+    mean: mean as tf.Tensor1D,
+    variance: variance as tf.Tensor1D,
+    epsilon: BN_EPSILON,
+    strides: stride,
+    pad: samePadding(w.shape[0]),
+    relu,
+    ...(residual ? { residual } : {}),
+  });
 }
