@@ -24,6 +24,17 @@ describe("prepareWasm", () => {
     expect(r.out).toMatchObject({ threads: 1, reported: 1, backend: "wasm", sum: 6 });
   });
 
+  it("Winograd convolutions and filter gradients are correct on both builds, with the same bits for 1 and 2 threads", () => {
+    const one = runChild("1");
+    const two = runChild("2");
+    for (const r of [one, two]) {
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.out["winogradCalls"]).toBe(3); // two forwards (one inside tf.grad) + the filter gradient
+      expect(r.out["winogradError"] as number).toBeLessThan(1e-5);
+    }
+    expect(one.out["bits"]).toBe(two.out["bits"]);
+  });
+
   it("rejects a nonsensical thread count with an actionable message", () => {
     const r = runChild("0");
     expect(r.status).not.toBe(0);
