@@ -478,6 +478,15 @@ ALWAYS_INLINE void wino_masks(int iy0, int ix0, int H, int W, int* rows, int* co
   *cols = c;
 }
 
+/* Bᵀ d B of tile (n, ty, tx) of x [N,H,W,CI] into V, masks and interior fast path included. */
+ALWAYS_INLINE void wino_input_tile(const float* x, int H, int W, int CI, int n, int ty, int tx, float* Vt, long vstride) {
+  int iy0 = ty * 4 - 1, ix0 = tx * 4 - 1, rows, cols;
+  wino_masks(iy0, ix0, H, W, &rows, &cols);
+  const float* base = x + (((long)n * H + iy0) * W + ix0) * CI;
+  if (rows == 63 && cols == 63) wino_in_tile(base, (long)W * CI, CI, rows, cols, 1, Vt, vstride);
+  else wino_in_tile(base, (long)W * CI, CI, rows, cols, 0, Vt, vstride);
+}
+
 /*
  * y tile = act(Aᵀ M A + bias + res) for the oh × ow pixels that exist (res: the same tile of a
  * residual shaped like y, or 0); `full` (4×4) and relu are constants after inlining.
@@ -529,11 +538,7 @@ void wino43_conv(const float* x, const float* U, const float* bias, const float*
     int nt = t1 - b0 < T ? t1 - b0 : T;
     for (int tl = 0; tl < nt; tl++) {
       int g = b0 + tl, n = g / per, r = g - n * per, ty = r / TW, tx = r - ty * TW;
-      int iy0 = ty * 4 - 1, ix0 = tx * 4 - 1, rows, cols;
-      wino_masks(iy0, ix0, H, W, &rows, &cols);
-      const float* base = x + (((long)n * H + iy0) * W + ix0) * CI;
-      if (rows == 63 && cols == 63) wino_in_tile(base, (long)W * CI, CI, rows, cols, 1, V + (long)tl * CI, (long)T * CI);
-      else wino_in_tile(base, (long)W * CI, CI, rows, cols, 0, V + (long)tl * CI, (long)T * CI);
+      wino_input_tile(x, H, W, CI, n, ty, tx, V + (long)tl * CI, (long)T * CI);
     }
     wino_gemms(V, U, M, nt, T, CI, CO);
     for (int tl = 0; tl < nt; tl++) {
@@ -635,11 +640,7 @@ void wino43_filter_grad(const float* x, const float* dy, float* Macc, int N, int
     int nt = t1 - b0 < T ? t1 - b0 : T;
     for (int tl = 0; tl < nt; tl++) {
       int g = b0 + tl, n = g / per, r = g - n * per, ty = r / TW, tx = r - ty * TW;
-      int iy0 = ty * 4 - 1, ix0 = tx * 4 - 1, rows, cols;
-      wino_masks(iy0, ix0, H, W, &rows, &cols);
-      const float* base = x + (((long)n * H + iy0) * W + ix0) * CI;
-      if (rows == 63 && cols == 63) wino_in_tile(base, (long)W * CI, CI, rows, cols, 1, V + (long)tl * CI, (long)T * CI);
-      else wino_in_tile(base, (long)W * CI, CI, rows, cols, 0, V + (long)tl * CI, (long)T * CI);
+      wino_input_tile(x, H, W, CI, n, ty, tx, V + (long)tl * CI, (long)T * CI);
       /* Output pixels of this tile that exist: bits of orows / ocols (the rest of dy is zero). */
       int orows = 0, ocols = 0;
       UNROLL for (int i = 0; i < 4; i++) {

@@ -111,7 +111,7 @@ export function winogradFilterGrad(s: Scratch, nk: NativeKernels, x: tf.TensorIn
   }
 }
 
-interface ConvAttrs {
+export interface ConvAttrs {
   strides: number | [number, number];
   pad: Pad;
   dataFormat?: string;
@@ -120,9 +120,9 @@ interface ConvAttrs {
   activation?: string;
 }
 
-/** Geometry if this call takes the Winograd path, else null. */
-function winogradGeometry(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvAttrs): ConvGeometry | null {
-  if ((attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC" && attrs.dataFormat !== "channelsLast")) return null;
+/** Geometry if a convolution with these attributes takes the Winograd path, else null. */
+export function winogradGeometry(backend: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, attrs: ConvAttrs): ConvGeometry | null {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== "NHWC" && attrs.dataFormat !== "channelsLast") return null;
   if (filter.shape[0] !== 3 || filter.shape[1] !== 3 || !nativeKernels(backend)) return null;
   const g = convGeometry(x.shape, filter.shape, attrs.strides, attrs.pad, attrs.dimRoundingMode, "NHWC");
   return winogradFits(g, g.inC, g.outC, attrs.dilations ?? 1) ? g : null;

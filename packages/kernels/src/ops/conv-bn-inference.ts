@@ -10,8 +10,8 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { withScratch } from "../wasm-ops.js";
 import { nativeKernels, ptr, type NativeKernels } from "../native.js";
-import { convGeometry, type Pad } from "../kernels/conv-geometry.js";
-import { winogradConv, winogradFits } from "../kernels/conv2d-winograd.js";
+import type { Pad } from "../kernels/conv-geometry.js";
+import { winogradConv, winogradGeometry } from "../kernels/conv2d-winograd.js";
 
 export const CONV_BN_INFERENCE = "MnemoConvBnInference";
 
@@ -48,11 +48,11 @@ function wasmKernel(args: { inputs: tf.NamedTensorInfoMap; backend: BackendWasm;
       for (let c = 0; c < co; c++) ws[i + c] = (w[i + c] as number) * (scale[c] as number);
     }
     const residual = attrs.residual ? input("residual") : undefined;
-    const g = filter.shape[0] === 3 && filter.shape[1] === 3 ? convGeometry(x.shape, filter.shape, attrs.strides, attrs.pad, undefined, "NHWC") : null;
-    const nk = nativeKernels(backend);
-    if (g && nk && winogradFits(g, g.inC, g.outC)) {
+    const g = winogradGeometry(backend, x, filter, attrs);
+    if (g) {
+      const nk = nativeKernels(backend) as NativeKernels; // winogradGeometry checked it is there
       const rP = residual ? ptr(backend, residual) : 0;
-      return s.release(winogradConv(s, nk as NativeKernels, x, ptr(backend, scaledFilter), ptr(backend, bias), attrs.relu, g.inC, g.outC, rP));
+      return s.release(winogradConv(s, nk, x, ptr(backend, scaledFilter), ptr(backend, bias), attrs.relu, g.inC, g.outC, rP));
     }
     const conv = s.run(tf.FusedConv2D, { x, filter: scaledFilter, bias }, {
       strides: attrs.strides,
