@@ -8,8 +8,9 @@
  * gradient at the adapted parameters. The original parameters are never modified.
  */
 import * as tf from "@tensorflow/tfjs";
-import { disposeTree, type ParamTree, treeKeys } from "@mnemo/core";
+import { type ParamTree, treeKeys } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core/errors";
+import { disposeAdapted, GradientMean, treeValueAndGrads } from "./tree-grad.js";
 
 export interface Batch {
   x: tf.Tensor;
@@ -80,48 +81,28 @@ export class Maml {
     if (episodes.length === 0) throw new ShapeError("metaGradient needs at least one episode");
     const keys = treeKeys(params);
     if (this.options.firstOrder) return this.firstOrderGradient(params, episodes, keys);
-    const { value, grads } = tf.valueAndGrads((...theta: tf.Tensor[]) => {
-      const p: ParamTree = {};
-      keys.forEach((k, i) => (p[k] = theta[i] as tf.Tensor));
+    return treeValueAndGrads(params, keys, (p) => {
       const losses = episodes.map((e) => this.options.loss(this.adapt(p, e.support), e.query));
       return tf.div(tf.addN(losses), episodes.length) as tf.Scalar;
-    })(keys.map((k) => params[k] as tf.Tensor));
-    const out: ParamTree = {};
-    keys.forEach((k, i) => (out[k] = grads[i] as tf.Tensor));
-    const loss = value.dataSync()[0] as number;
-    value.dispose();
-    return { loss, grads: out };
+    });
   }
 
   /** FOMAML: ∇_θ ≈ ∇_{θ'} L_Q(θ'), the query gradient at the adapted parameters. */
   private firstOrderGradient(params: ParamTree, episodes: readonly EpisodeData[], keys: string[]): { loss: number; grads: ParamTree } {
     let total = 0;
-    const sum: ParamTree = {};
+    const mean = new GradientMean();
     for (const e of episodes) {
       const adapted = tf.tidy(() => {
         const a = this.adapt(params, e.support);
         for (const k of keys) tf.keep(a[k] as tf.Tensor);
         return a;
       });
-      const { value, grads } = tf.valueAndGrads((...theta: tf.Tensor[]) => {
-        const p: ParamTree = {};
-        keys.forEach((k, i) => (p[k] = theta[i] as tf.Tensor));
-        return this.options.loss(p, e.query);
-      })(keys.map((k) => adapted[k] as tf.Tensor));
-      total += value.dataSync()[0] as number;
-      value.dispose();
-      keys.forEach((k, i) => {
-        const g = grads[i] as tf.Tensor;
-        const prev = sum[k];
-        sum[k] = prev ? tf.tidy(() => tf.add(prev, g)) : g.clone();
-        prev?.dispose();
-        g.dispose();
-      });
-      for (const k of keys) if (adapted[k] !== params[k]) adapted[k]?.dispose();
+      const { loss, grads } = treeValueAndGrads(adapted, keys, (p) => this.options.loss(p, e.query));
+      total += loss;
+      mean.add(grads);
+      disposeAdapted(adapted, params);
     }
-    const grads: ParamTree = {};
-    for (const k of keys) grads[k] = tf.tidy(() => tf.div(sum[k] as tf.Tensor, episodes.length));
-    disposeTree(sum);
+    const grads = mean.mean();
     return { loss: total / episodes.length, grads };
   }
 }

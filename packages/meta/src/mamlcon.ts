@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { disposeTree, type ParamTree, treeKeys } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core/errors";
+import { disposeAdapted, GradientMean, treeValueAndGrads } from "./tree-grad.js";
 
 export interface LabelledSet {
   /** Inputs, first axis = examples. */
@@ -183,7 +184,7 @@ export class MamlCon {
   metaGradient(params: ParamTree, episodes: readonly ClassEpisode[]): { loss: number; accuracy: number; grads: ParamTree } {
     if (episodes.length === 0) throw new ShapeError("MAMLCon metaGradient needs at least one episode");
     const keys = treeKeys(params);
-    const sum: ParamTree = {};
+    const mean = new GradientMean();
     let loss = 0;
     let correct = 0;
     let total = 0;
@@ -195,29 +196,19 @@ export class MamlCon {
       const x = tf.tidy(() => tf.gather(e.query.x, tf.tensor1d(Int32Array.from(rows), "int32")));
       const target = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), seen));
       let predicted: Int32Array = new Int32Array(0);
-      const { value, grads } = tf.valueAndGrads((...ts: tf.Tensor[]) => {
-        const p: ParamTree = {};
-        keys.forEach((k, i) => (p[k] = ts[i] as tf.Tensor));
+      const step = treeValueAndGrads(adapted, keys, (p) => {
         const logits = this.options.logits(p, x, seen);
         predicted = tf.tidy(() => tf.argMax(logits, -1).dataSync() as Int32Array);
         return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
-      })(keys.map((k) => adapted[k] as tf.Tensor));
-      loss += value.dataSync()[0] as number;
+      });
+      loss += step.loss;
       predicted.forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
       total += labels.length;
-      keys.forEach((k, i) => {
-        const g = grads[i] as tf.Tensor;
-        const prev = sum[k];
-        sum[k] = prev ? tf.tidy(() => tf.add(prev, g)) : g.clone();
-        prev?.dispose();
-        g.dispose();
-      });
-      tf.dispose([value, x, target]);
-      for (const k of keys) if (adapted[k] !== params[k]) adapted[k]?.dispose();
+      mean.add(step.grads);
+      tf.dispose([x, target]);
+      disposeAdapted(adapted, params);
     }
-    const grads: ParamTree = {};
-    for (const k of keys) grads[k] = tf.tidy(() => tf.div(sum[k] as tf.Tensor, episodes.length));
-    disposeTree(sum);
+    const grads = mean.mean();
     return { loss: loss / episodes.length, accuracy: (100 * correct) / total, grads };
   }
 
@@ -231,7 +222,7 @@ export class MamlCon {
       predicted.forEach((p, i) => (correct += p === episode.query.y[i] ? 1 : 0));
       return (100 * correct) / predicted.length;
     } finally {
-      for (const k of treeKeys(adapted)) if (adapted[k] !== params[k]) adapted[k]?.dispose();
+      disposeAdapted(adapted, params);
     }
   }
 }

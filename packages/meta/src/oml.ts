@@ -14,6 +14,7 @@ import { type ParamTree, type RandomStream, treeKeys } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core/errors";
 import type { LabelledSet } from "./mamlcon.js";
 import { crossEntropy } from "./cross-entropy.js";
+import { treeValueAndGrads } from "./tree-grad.js";
 
 export interface OmlOptions {
   /** Logits of the model with `params` on `x` ([batch, outputs]). */
@@ -74,18 +75,7 @@ export class Oml {
    * gradient with respect to every parameter. New tensors; `params` untouched.
    */
   metaGradient(params: ParamTree, trajectory: LabelledSet, metaBatch: LabelledSet): { loss: number; grads: ParamTree } {
-    const keys = treeKeys(params);
-    const { value, grads } = tf.valueAndGrads((...theta: tf.Tensor[]) => {
-      const p: ParamTree = {};
-      keys.forEach((k, i) => (p[k] = theta[i] as tf.Tensor));
-      const fast = this.adapt(p, trajectory);
-      return crossEntropy(this.options.forward(fast, metaBatch.x), metaBatch.y);
-    })(keys.map((k) => params[k] as tf.Tensor));
-    const out: ParamTree = {};
-    keys.forEach((k, i) => (out[k] = grads[i] as tf.Tensor));
-    const loss = value.dataSync()[0] as number;
-    value.dispose();
-    return { loss, grads: out };
+    return treeValueAndGrads(params, treeKeys(params), (p) => crossEntropy(this.options.forward(this.adapt(p, trajectory), metaBatch.x), metaBatch.y));
   }
 
   /**
