@@ -160,8 +160,7 @@ export class FscilPrototypeLearner implements Learner {
       this.setModel(cloneTree(trainer.model.params), cloneTree(trainer.model.state));
     } catch (err) {
       // Interrupted: keep the trainer, whose state the run's checkpoint saves (see saveState).
-      if (err instanceof TrainingInterrupted) throw err;
-      this.disposeBaseTrainer();
+      if (!(err instanceof TrainingInterrupted)) this.disposeBaseTrainer();
       throw err;
     }
     this.disposeBaseTrainer();
