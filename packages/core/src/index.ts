@@ -11,3 +11,4 @@ export * from "./images.js";
 export * from "./experiment.js";
 export * from "./progress.js";
 export * from "./memory-stream.js";
+export * from "./baseline.js";

@@ -1,22 +1,33 @@
 /**
- * Every continual-learning metric derived from the accuracy matrix, in one place.
+ * Every continual-learning metric derived from the accuracy matrix, in one place. Each metric is
+ * defined once here, with its formula and source; names say which variant is which.
  *
  * R[i][j] = test accuracy (percent) on the classes of task j after training through task i,
- * 0-based. Entries j > i are only needed for FWT; `null` marks an entry that was not
- * evaluated. Definitions follow ../shared/reference/algorithms.md §1:
+ * 0-based. Entries j > i are only needed for FWT; `null` marks an entry that was not evaluated.
+ * n_j = number of test samples of task j (`testSizes`). b_j = accuracy of the randomly
+ * initialised model on task j. a*_j = accuracy on task j of a jointly trained reference model.
+ * Definitions: ../shared/reference/algorithms.md §1, variants: frameworks.md §b.
  *
- * | metric | formula |
- * |---|---|
- * | finalAverageAccuracy (ACC, GEM) | (1/T) Σ_j R[T-1][j] |
- * | averageAccuracyAt(t) | (1/(t+1)) Σ_{j≤t} R[t][j] (task-macro) |
- * | sampleWeightedAccuracyAt(t) (A_t) | Σ_{j≤t} n_j R[t][j] / Σ_{j≤t} n_j (what PyCIL/TEEN print) |
- * | averageIncrementalAccuracy (AIA, iCaRL) | (1/T) Σ_t A_t |
- * | backwardTransfer (BWT, GEM) | (1/(T-1)) Σ_{j<T-1} (R[T-1][j] - R[j][j]) |
- * | forwardTransfer (FWT, GEM) | (1/(T-1)) Σ_{i≥1} (R[i-1][i] - b_i) |
- * | forgettingOfTask(j, k) (Chaudhry) | max_{l∈[j,k-1]} R[l][j] - R[k][j] |
- * | averageForgetting(k) (F_k) | (1/k) Σ_{j<k} f_j^k |
+ * | key (metrics.json / MLflow) | function | formula | source |
+ * |---|---|---|---|
+ * | acc_task_macro | finalAccuracyTaskMacro (= finalAverageAccuracy) | ACC = (1/T) Σ_j R[T-1][j] | Lopez-Paz & Ranzato 2017 (GEM) §4 |
+ * | acc_sample_weighted | finalAccuracySampleWeighted | A_{T-1} = Σ_j n_j R[T-1][j] / Σ_j n_j | PyCIL/PILOT/TEEN `top1` |
+ * | (per step) | accuracyTaskMacroAt(t) | ACC_t = (1/(t+1)) Σ_{j≤t} R[t][j] | Mammoth, FACIL `avg_accs` |
+ * | (per step) | accuracySampleWeightedAt(t) | A_t = Σ_{j≤t} n_j R[t][j] / Σ_{j≤t} n_j | iCaRL "accuracy on the classes seen so far" |
+ * | aia_sample_weighted | aiaSampleWeighted | (1/T) Σ_t A_t | Rebuffi et al. 2017 (iCaRL); PyCIL "Average Accuracy" |
+ * | aia_task_macro | aiaTaskMacro | (1/T) Σ_t ACC_t | Continuum `average_incremental_accuracy` over task-macro rows |
+ * | bwt | backwardTransfer | (1/(T-1)) Σ_{j<T-1} (R[T-1][j] - R[j][j]) | GEM §4 |
+ * | fwt | forwardTransfer | (1/(T-1)) Σ_{i≥1} (R[i-1][i] - b_i) | GEM §4 (Avalanche: b from an eval before training) |
+ * | forgetting | averageForgetting | F_k = (1/k) Σ_{j<k} f_j^k, k = T-1 | Chaudhry et al. 2018 (RWalk) |
+ * | forgetting_task{j} | forgettingPerTask | f_j^k = max_{l∈[j,k-1]} R[l][j] - R[k][j] | RWalk (max excludes the final row) |
+ * | intransigence | averageIntransigence | (1/T) Σ_k I_k, I_k = a*_k - R[k][k] | RWalk §4 (a*_k: joint model on tasks 0..k) |
+ * | FSCIL acc / base / novel / HM | fscilSessionMetrics | sample acc; per-class mean over base / novel; 2·B·N/(B+N) | TOPIC (Tao 2020); TEEN `helper.py:test` |
+ * | FSCIL avg / PD | fscilSummary | mean_s Acc_s; Acc_0 - Acc_last | TOPIC; CEC/FACT |
  *
- * FSCIL session metrics use per-class accuracies (see `fscilSessionMetrics`).
+ * When every task has the same number of test samples the sample-weighted and task-macro
+ * variants coincide; with unequal tasks (FSCIL's 60 base classes vs 5-class sessions) they do not.
+ * Forgetting variants that differ (Mammoth/PyCIL include the final row in the max, Avalanche uses
+ * R[k][k] as reference) can be recomputed from the logged matrix; Mnemo reports Chaudhry's.
  */
 import { ShapeError } from "./errors.js";
 
@@ -41,25 +52,32 @@ function checkSquare(R: AccuracyMatrix): number {
   return T;
 }
 
-/** Task-macro average of row t over tasks 0..t. */
-export function averageAccuracyAt(R: AccuracyMatrix, t: number): number {
+function checkPerTask(values: readonly number[], T: number, what: string): void {
+  if (values.length !== T) throw new ShapeError(`${what} must have ${T} entries (one per task), got ${values.length}`);
+  values.forEach((v, j) => {
+    if (!Number.isFinite(v)) throw new ShapeError(`${what}[${j}] is ${v}; expected a finite number`);
+  });
+}
+
+function mean(values: readonly number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accuracy after a step
+
+/** ACC_t: task-macro average of row t over tasks 0..t (every task counts the same). */
+export function accuracyTaskMacroAt(R: AccuracyMatrix, t: number): number {
   let s = 0;
   for (let j = 0; j <= t; j++) s += entry(R, t, j);
   return s / (t + 1);
 }
 
-/** ACC: average over all tasks after the last one (GEM). */
-export function finalAverageAccuracy(R: AccuracyMatrix): number {
-  const T = checkSquare(R);
-  return averageAccuracyAt(R, T - 1);
-}
-
 /**
- * A_t: accuracy over all test samples of the classes seen up to task t. `testSizes[j]` is the
- * number of test samples of task j; equal sizes reduce it to `averageAccuracyAt`.
+ * A_t: accuracy over all test samples of the classes seen up to task t (sample-weighted,
+ * "micro"); `testSizes[j]` is the number of test samples of task j.
  */
-export function sampleWeightedAccuracyAt(R: AccuracyMatrix, t: number, testSizes?: readonly number[]): number {
-  if (!testSizes) return averageAccuracyAt(R, t);
+export function accuracySampleWeightedAt(R: AccuracyMatrix, t: number, testSizes: readonly number[]): number {
   let num = 0;
   let den = 0;
   for (let j = 0; j <= t; j++) {
@@ -72,19 +90,47 @@ export function sampleWeightedAccuracyAt(R: AccuracyMatrix, t: number, testSizes
   return num / den;
 }
 
-/** A_t for every t. */
-export function accuracyCurve(R: AccuracyMatrix, testSizes?: readonly number[]): number[] {
+/** ACC (GEM): task-macro average over all tasks after the last one. */
+export function finalAccuracyTaskMacro(R: AccuracyMatrix): number {
   const T = checkSquare(R);
-  return Array.from({ length: T }, (_, t) => sampleWeightedAccuracyAt(R, t, testSizes));
+  return accuracyTaskMacroAt(R, T - 1);
 }
 
-/** AIA (iCaRL): mean of A_t over all steps. */
-export function averageIncrementalAccuracy(R: AccuracyMatrix, testSizes?: readonly number[]): number {
-  const curve = accuracyCurve(R, testSizes);
-  return curve.reduce((a, b) => a + b, 0) / curve.length;
+/** A_{T-1}: sample-weighted accuracy over every test sample after the last task. */
+export function finalAccuracySampleWeighted(R: AccuracyMatrix, testSizes: readonly number[]): number {
+  const T = checkSquare(R);
+  return accuracySampleWeightedAt(R, T - 1, testSizes);
 }
 
-/** BWT (GEM). Undefined (NaN) for a single task. */
+/** ACC_t for every t. */
+export function accuracyCurveTaskMacro(R: AccuracyMatrix): number[] {
+  const T = checkSquare(R);
+  return Array.from({ length: T }, (_, t) => accuracyTaskMacroAt(R, t));
+}
+
+/** A_t for every t. */
+export function accuracyCurveSampleWeighted(R: AccuracyMatrix, testSizes: readonly number[]): number[] {
+  const T = checkSquare(R);
+  return Array.from({ length: T }, (_, t) => accuracySampleWeightedAt(R, t, testSizes));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Average incremental accuracy
+
+/** AIA as iCaRL defines it: mean over steps of the accuracy on all seen classes' samples, (1/T) Σ_t A_t. */
+export function aiaSampleWeighted(R: AccuracyMatrix, testSizes: readonly number[]): number {
+  return mean(accuracyCurveSampleWeighted(R, testSizes));
+}
+
+/** AIA over task-macro rows: (1/T) Σ_t ACC_t. */
+export function aiaTaskMacro(R: AccuracyMatrix): number {
+  return mean(accuracyCurveTaskMacro(R));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transfer
+
+/** BWT (GEM). NaN for a single task. */
 export function backwardTransfer(R: AccuracyMatrix): number {
   const T = checkSquare(R);
   if (T < 2) return Number.NaN;
@@ -93,17 +139,24 @@ export function backwardTransfer(R: AccuracyMatrix): number {
   return s / (T - 1);
 }
 
-/** FWT (GEM) with baseline b_j = accuracy of the randomly initialised model on task j. */
+/**
+ * FWT (GEM): how much training on tasks < i helps task i before it is trained, against the
+ * randomly initialised model's accuracy b_i (see `evaluateRandomInit`). Needs the entries
+ * R[i-1][i] (evaluation of future tasks). NaN for a single task.
+ */
 export function forwardTransfer(R: AccuracyMatrix, baseline: readonly number[]): number {
   const T = checkSquare(R);
   if (T < 2) return Number.NaN;
-  if (baseline.length !== T) throw new ShapeError(`FWT baseline must have ${T} entries, got ${baseline.length}`);
+  checkPerTask(baseline, T, "FWT baseline");
   let s = 0;
   for (let i = 1; i < T; i++) s += entry(R, i - 1, i) - (baseline[i] as number);
   return s / (T - 1);
 }
 
-/** f_j^k (Chaudhry et al.): best earlier accuracy on task j minus accuracy after task k (j < k). */
+// ---------------------------------------------------------------------------------------------
+// Forgetting and intransigence (Chaudhry et al. 2018)
+
+/** f_j^k: best earlier accuracy on task j minus accuracy after step k (j < k). */
 export function forgettingOfTask(R: AccuracyMatrix, j: number, k: number): number {
   if (!(j < k)) throw new ShapeError(`forgetting of task ${j} after step ${k} needs j < k`);
   let best = -Infinity;
@@ -111,14 +164,17 @@ export function forgettingOfTask(R: AccuracyMatrix, j: number, k: number): numbe
   return best - entry(R, k, j);
 }
 
-/** F_k: mean forgetting over tasks 0..k-1 after step k (0-based). Defaults to the last step. */
-export function averageForgetting(R: AccuracyMatrix, k?: number): number {
+/** f_j^k for every task j < k after step k (default: the last step). Empty for k = 0. */
+export function forgettingPerTask(R: AccuracyMatrix, k?: number): number[] {
   const T = checkSquare(R);
   const step = k ?? T - 1;
-  if (step < 1) return Number.NaN;
-  let s = 0;
-  for (let j = 0; j < step; j++) s += forgettingOfTask(R, j, step);
-  return s / step;
+  return Array.from({ length: Math.max(0, step) }, (_, j) => forgettingOfTask(R, j, step));
+}
+
+/** F_k: mean forgetting over tasks 0..k-1 after step k (0-based; default: the last step). NaN for k < 1. */
+export function averageForgetting(R: AccuracyMatrix, k?: number): number {
+  const perTask = forgettingPerTask(R, k);
+  return perTask.length === 0 ? Number.NaN : mean(perTask);
 }
 
 /** F_k for k = 1..T-1 (per-step forgetting). */
@@ -126,6 +182,34 @@ export function forgettingCurve(R: AccuracyMatrix): number[] {
   const T = checkSquare(R);
   return Array.from({ length: T - 1 }, (_, i) => averageForgetting(R, i + 1));
 }
+
+/**
+ * I_k = a*_k - R[k][k] for every task k: how much worse the continual learner learns task k
+ * than a reference trained jointly on tasks 0..k. `jointReference[k]` = a*_k; from a joint run's
+ * matrix use `jointReferenceFrom(Rjoint)`.
+ */
+export function intransigencePerTask(R: AccuracyMatrix, jointReference: readonly number[]): number[] {
+  const T = checkSquare(R);
+  checkPerTask(jointReference, T, "joint reference");
+  return Array.from({ length: T }, (_, k) => (jointReference[k] as number) - entry(R, k, k));
+}
+
+/** Mean intransigence over all tasks, (1/T) Σ_k I_k. */
+export function averageIntransigence(R: AccuracyMatrix, jointReference: readonly number[]): number {
+  return mean(intransigencePerTask(R, jointReference));
+}
+
+/**
+ * a*_k from the matrix of a joint run (a fresh model trained on tasks 0..k after task k, as
+ * Mnemo's `joint` method does): its diagonal R_joint[k][k].
+ */
+export function jointReferenceFrom(jointMatrix: AccuracyMatrix): number[] {
+  const T = checkSquare(jointMatrix);
+  return Array.from({ length: T }, (_, k) => entry(jointMatrix, k, k));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Few-shot class-incremental sessions
 
 export interface FscilSessionMetrics {
   /** Sample accuracy over all seen classes (percent). */
@@ -175,37 +259,149 @@ export function harmonicMean(a: number, b: number): number {
   return a + b === 0 ? 0 : (2 * a * b) / (a + b);
 }
 
-/** FSCIL summary over sessions: AVG = mean session accuracy, PD = first - last. */
+/** FSCIL summary over sessions: AVG = mean session accuracy, PD (performance drop) = first - last. */
 export function fscilSummary(sessionAccuracies: readonly number[]): { average: number; performanceDrop: number } {
   if (sessionAccuracies.length === 0) throw new ShapeError("no sessions");
-  const average = sessionAccuracies.reduce((a, b) => a + b, 0) / sessionAccuracies.length;
   return {
-    average,
+    average: mean(sessionAccuracies),
     performanceDrop: (sessionAccuracies[0] as number) - (sessionAccuracies[sessionAccuracies.length - 1] as number),
   };
 }
 
+// ---------------------------------------------------------------------------------------------
+// Summary
+
 export interface MetricSummary {
-  finalAverageAccuracy: number;
-  averageIncrementalAccuracy: number;
+  /** ACC (GEM), task-macro. */
+  accuracyTaskMacro: number;
+  /** A_{T-1}, sample-weighted (equals the task-macro value when no test sizes are given). */
+  accuracySampleWeighted: number;
+  /** AIA (iCaRL): mean of A_t. */
+  aiaSampleWeighted: number;
+  /** Mean of ACC_t. */
+  aiaTaskMacro: number;
   backwardTransfer: number;
+  /** F_{T-1} (Chaudhry). */
   forgetting: number;
-  /** Present only when a baseline was given. */
+  /** f_j^{T-1} for j < T-1. */
+  forgettingPerTask: number[];
+  /** Present only when a random-init baseline was given. */
   forwardTransfer?: number;
-  accuracyCurve: number[];
+  /** Present only when a joint reference was given. */
+  intransigence?: number;
+  intransigencePerTask?: number[];
+  accuracyCurveTaskMacro: number[];
+  accuracyCurveSampleWeighted: number[];
   forgettingCurve: number[];
+  /** @deprecated alias of `accuracyTaskMacro`. */
+  finalAverageAccuracy: number;
+  /** @deprecated alias of `aiaSampleWeighted` (task-macro when no test sizes are given). */
+  averageIncrementalAccuracy: number;
+  /** @deprecated alias of `accuracyCurveSampleWeighted`. */
+  accuracyCurve: number[];
+}
+
+export interface SummarizeOptions {
+  /** Test samples per task; without them the sample-weighted metrics fall back to task-macro. */
+  testSizes?: readonly number[];
+  /** b_j: random-init accuracy per task (for FWT). */
+  baseline?: readonly number[];
+  /** a*_j: joint-reference accuracy per task (for intransigence). */
+  jointReference?: readonly number[];
 }
 
 /** All task-level metrics of a complete matrix. */
-export function summarize(R: AccuracyMatrix, options: { testSizes?: readonly number[]; baseline?: readonly number[] } = {}): MetricSummary {
+export function summarize(R: AccuracyMatrix, options: SummarizeOptions = {}): MetricSummary {
+  const T = checkSquare(R);
+  const sizes = options.testSizes ?? new Array<number>(T).fill(1);
+  const curveMacro = accuracyCurveTaskMacro(R);
+  const curveWeighted = accuracyCurveSampleWeighted(R, sizes);
   const summary: MetricSummary = {
-    finalAverageAccuracy: finalAverageAccuracy(R),
-    averageIncrementalAccuracy: averageIncrementalAccuracy(R, options.testSizes),
+    accuracyTaskMacro: curveMacro[T - 1] as number,
+    accuracySampleWeighted: curveWeighted[T - 1] as number,
+    aiaSampleWeighted: mean(curveWeighted),
+    aiaTaskMacro: mean(curveMacro),
     backwardTransfer: backwardTransfer(R),
     forgetting: averageForgetting(R),
-    accuracyCurve: accuracyCurve(R, options.testSizes),
+    forgettingPerTask: forgettingPerTask(R),
+    accuracyCurveTaskMacro: curveMacro,
+    accuracyCurveSampleWeighted: curveWeighted,
     forgettingCurve: forgettingCurve(R),
+    finalAverageAccuracy: curveMacro[T - 1] as number,
+    averageIncrementalAccuracy: mean(curveWeighted),
+    accuracyCurve: curveWeighted,
   };
   if (options.baseline) summary.forwardTransfer = forwardTransfer(R, options.baseline);
+  if (options.jointReference) {
+    summary.intransigencePerTask = intransigencePerTask(R, options.jointReference);
+    summary.intransigence = mean(summary.intransigencePerTask);
+  }
   return summary;
+}
+
+/** One named metric as it is printed, logged and stored. */
+export interface MetricDefinition {
+  /** Key in metrics.json and MLflow. */
+  key: string;
+  /** Short printed label, e.g. "ACC (task-macro)". */
+  label: string;
+  formula: string;
+  source: string;
+}
+
+/** The keys `metricRecord` writes, with what each one means (for printing, reports and docs). */
+export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
+  { key: "acc_task_macro", label: "ACC (task-macro)", formula: "(1/T) Σ_j R[T-1][j]", source: "GEM (Lopez-Paz & Ranzato 2017) §4" },
+  { key: "acc_sample_weighted", label: "ACC (sample-weighted)", formula: "Σ_j n_j R[T-1][j] / Σ_j n_j", source: "PyCIL/PILOT/TEEN top1" },
+  { key: "aia_sample_weighted", label: "AIA (iCaRL, sample-weighted)", formula: "(1/T) Σ_t A_t", source: "iCaRL (Rebuffi et al. 2017)" },
+  { key: "aia_task_macro", label: "AIA (task-macro)", formula: "(1/T) Σ_t (1/(t+1)) Σ_{j≤t} R[t][j]", source: "Continuum average_incremental_accuracy" },
+  { key: "bwt", label: "BWT", formula: "(1/(T-1)) Σ_{j<T-1} (R[T-1][j] - R[j][j])", source: "GEM §4" },
+  { key: "fwt", label: "FWT", formula: "(1/(T-1)) Σ_{i≥1} (R[i-1][i] - b_i), b = random-init model", source: "GEM §4" },
+  { key: "forgetting", label: "Forgetting (Chaudhry)", formula: "(1/(T-1)) Σ_{j<T-1} max_{l∈[j,T-2]} R[l][j] - R[T-1][j]", source: "RWalk (Chaudhry et al. 2018)" },
+  { key: "intransigence", label: "Intransigence", formula: "(1/T) Σ_k (a*_k - R[k][k]), a* = joint model", source: "RWalk (Chaudhry et al. 2018)" },
+];
+
+/**
+ * The summary as flat, self-describing keys (see METRIC_DEFINITIONS), plus `forgetting_task<j>`
+ * and `intransigence_task<k>`. Undefined metrics (NaN, e.g. BWT of one task) are left out.
+ */
+export function metricRecord(summary: MetricSummary): Record<string, number> {
+  const out: Record<string, number> = {
+    acc_task_macro: summary.accuracyTaskMacro,
+    acc_sample_weighted: summary.accuracySampleWeighted,
+    aia_sample_weighted: summary.aiaSampleWeighted,
+    aia_task_macro: summary.aiaTaskMacro,
+    bwt: summary.backwardTransfer,
+    forgetting: summary.forgetting,
+  };
+  if (summary.forwardTransfer !== undefined) out["fwt"] = summary.forwardTransfer;
+  if (summary.intransigence !== undefined) out["intransigence"] = summary.intransigence;
+  summary.forgettingPerTask.forEach((f, j) => (out[`forgetting_task${j}`] = f));
+  summary.intransigencePerTask?.forEach((v, k) => (out[`intransigence_task${k}`] = v));
+  for (const k of Object.keys(out)) if (!Number.isFinite(out[k])) delete out[k];
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Earlier names, kept so existing callers keep working; prefer the explicit names above.
+
+/** @deprecated use `accuracyTaskMacroAt`. */
+export const averageAccuracyAt = accuracyTaskMacroAt;
+
+/** @deprecated use `finalAccuracyTaskMacro`. */
+export const finalAverageAccuracy = finalAccuracyTaskMacro;
+
+/** @deprecated use `accuracySampleWeightedAt` (this one falls back to task-macro without sizes). */
+export function sampleWeightedAccuracyAt(R: AccuracyMatrix, t: number, testSizes?: readonly number[]): number {
+  return testSizes ? accuracySampleWeightedAt(R, t, testSizes) : accuracyTaskMacroAt(R, t);
+}
+
+/** @deprecated use `accuracyCurveSampleWeighted` / `accuracyCurveTaskMacro`. */
+export function accuracyCurve(R: AccuracyMatrix, testSizes?: readonly number[]): number[] {
+  return testSizes ? accuracyCurveSampleWeighted(R, testSizes) : accuracyCurveTaskMacro(R);
+}
+
+/** @deprecated use `aiaSampleWeighted` (iCaRL) or `aiaTaskMacro`; this one is sample-weighted only when sizes are given. */
+export function averageIncrementalAccuracy(R: AccuracyMatrix, testSizes?: readonly number[]): number {
+  return testSizes ? aiaSampleWeighted(R, testSizes) : aiaTaskMacro(R);
 }

@@ -12,6 +12,18 @@ import {
   sampleWeightedAccuracyAt,
   summarize,
   ShapeError,
+  accuracyCurveSampleWeighted,
+  accuracyCurveTaskMacro,
+  aiaSampleWeighted,
+  aiaTaskMacro,
+  averageIntransigence,
+  finalAccuracySampleWeighted,
+  finalAccuracyTaskMacro,
+  forgettingPerTask,
+  intransigencePerTask,
+  jointReferenceFrom,
+  METRIC_DEFINITIONS,
+  metricRecord,
 } from "../src/index.js";
 
 // algorithms.md §1 worked example.
@@ -112,5 +124,78 @@ describe("metrics: FSCIL sessions", () => {
   });
   it("AVG and PD", () => {
     expect(fscilSummary([74.92, 60, 52.64])).toEqual({ average: (74.92 + 60 + 52.64) / 3, performanceDrop: 74.92 - 52.64 });
+  });
+});
+
+describe("metrics: named variants", () => {
+  // 60 base classes (6000 test images), then one 5-class session (500 images): the FSCIL shape
+  // where the two families disagree.
+  const F = [
+    [80, null],
+    [80, 20],
+  ];
+  const sizes = [6000, 500];
+  it("ACC task-macro vs sample-weighted", () => {
+    expect(finalAccuracyTaskMacro(F)).toBe(50);
+    expect(finalAccuracySampleWeighted(F, sizes)).toBeCloseTo((6000 * 80 + 500 * 20) / 6500, 12);
+  });
+  it("AIA: iCaRL (sample-weighted) vs task-macro", () => {
+    expect(accuracyCurveSampleWeighted(F, sizes)).toEqual([80, (6000 * 80 + 500 * 20) / 6500]);
+    expect(accuracyCurveTaskMacro(F)).toEqual([80, 50]);
+    expect(aiaSampleWeighted(F, sizes)).toBeCloseTo((80 + 490000 / 6500) / 2, 12);
+    expect(aiaTaskMacro(F)).toBe(65);
+  });
+  it("equal test sizes make both families agree (worked example)", () => {
+    expect(aiaSampleWeighted(R, [100, 100, 100])).toBeCloseTo(75.2777777778, 9);
+    expect(aiaTaskMacro(R)).toBeCloseTo(75.2777777778, 9);
+    expect(finalAccuracySampleWeighted(R, [100, 100, 100])).toBeCloseTo(63.3333333333, 9);
+  });
+  it("per-task forgetting of the worked example is [50, 15]", () => {
+    expect(forgettingPerTask(R)).toEqual([50, 15]);
+    expect(forgettingPerTask(R, 1)).toEqual([30]);
+    expect(forgettingPerTask(R, 0)).toEqual([]);
+  });
+  it("intransigence I_k = a*_k - R[k][k] (RWalk)", () => {
+    const joint = [
+      [95, 0, 0],
+      [92, 90, 0],
+      [91, 89, 88],
+    ];
+    const ref = jointReferenceFrom(joint);
+    expect(ref).toEqual([95, 90, 88]);
+    expect(intransigencePerTask(R, ref)).toEqual([5, 5, 8]);
+    expect(averageIntransigence(R, ref)).toBe(6);
+    // a joint learner is its own reference: zero intransigence
+    expect(averageIntransigence(joint, ref)).toBe(0);
+    expect(() => intransigencePerTask(R, [1, 2])).toThrow(/joint reference/);
+  });
+  it("summary carries every variant under its own name, and the old aliases agree", () => {
+    const s = summarize(F, { testSizes: sizes });
+    expect(s.accuracyTaskMacro).toBe(50);
+    expect(s.accuracySampleWeighted).toBeCloseTo(490000 / 6500, 12);
+    expect(s.aiaTaskMacro).toBe(65);
+    expect(s.finalAverageAccuracy).toBe(s.accuracyTaskMacro);
+    expect(s.averageIncrementalAccuracy).toBe(s.aiaSampleWeighted);
+    expect(s.accuracyCurve).toEqual(s.accuracyCurveSampleWeighted);
+    expect(s.forwardTransfer).toBeUndefined();
+    expect(s.intransigence).toBeUndefined();
+  });
+  it("metricRecord writes the documented keys and leaves undefined metrics out", () => {
+    const rec = metricRecord(summarize(R, { baseline: b, jointReference: [95, 90, 88] }));
+    expect(rec).toMatchObject({ acc_task_macro: expect.closeTo(63.3333333333, 9), bwt: -32.5, fwt: expect.closeTo(1.5, 12), forgetting: 32.5, intransigence: 6 });
+    expect(rec["forgetting_task0"]).toBe(50);
+    expect(rec["intransigence_task2"]).toBe(8);
+    const documented = new Set(METRIC_DEFINITIONS.map((d) => d.key));
+    for (const k of Object.keys(rec)) expect(documented.has(k.replace(/_task\d+$/, ""))).toBe(true);
+    const single = metricRecord(summarize([[70]]));
+    expect(single).toEqual({ acc_task_macro: 70, acc_sample_weighted: 70, aia_sample_weighted: 70, aia_task_macro: 70 });
+  });
+  it("FWT needs the future-task entries R[i-1][i]", () => {
+    const noFuture = [
+      [90, null, null],
+      [60, 85, null],
+      [40, 70, 80],
+    ];
+    expect(() => forwardTransfer(noFuture, b)).toThrow(/R\[0\]\[1\]/);
   });
 });
