@@ -11,6 +11,12 @@ export interface ForwardOptions {
   training: boolean;
   /** Non-trainable state (BN running mean/var). Required when the backbone has BN. */
   state?: ParamTree;
+  /**
+   * Build the forward pass from ops whose gradients are differentiable again, so a gradient of a
+   * gradient is exact (second-order MAML / OML). Slower; only backbones with
+   * `supportsSecondOrder` honour it.
+   */
+  differentiableTwice?: boolean;
 }
 
 export interface ForwardResult {
@@ -45,4 +51,10 @@ export interface Backbone {
   growHead(params: ParamTree, numClasses: number, rng: RandomStream): ParamTree;
   /** Prefix of the head's parameters (e.g. "head."), so methods can select or freeze it. */
   readonly headPrefix: string;
+  /**
+   * The forward pass can be differentiated twice exactly (natively, or via
+   * `ForwardOptions.differentiableTwice`). Backbones without it must not be used for
+   * second-order meta-gradients: fused kernels there have no gradient of their gradient.
+   */
+  readonly supportsSecondOrder?: boolean;
 }

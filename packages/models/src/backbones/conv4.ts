@@ -7,7 +7,9 @@ import * as tf from "@tensorflow/tfjs";
 import type { Backbone, ForwardOptions, ForwardResult, InitializedModel, ParamTree, RandomStream } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core";
 import { initBatchNorm } from "../layers/batch-norm.js";
+import { BN_EPSILON, BN_MOMENTUM } from "../layers/batch-norm.js";
 import { convBn } from "../layers/conv-bn.js";
+import { batchNormTwice, conv2dTwice, maxPool2Twice, reluTwice } from "../layers/twice.js";
 import { kaimingConv } from "../layers/init.js";
 import { applyHead, growHead, initHead } from "../layers/linear.js";
 import { asImages, checkInputShape, requireState } from "./common.js";
@@ -17,6 +19,12 @@ export interface Conv4Options {
   inputShape?: readonly number[];
   /** Filters per block; default 64. */
   width?: number;
+  /**
+   * Only for finite-difference checks of second-order gradients: on the differentiableTwice
+   * path, ReLU and max-pool become smooth surrogates of width δ (layers/twice.ts reluTwice).
+   * 0 (default) = the real network.
+   */
+  smoothRelu?: number;
 }
 
 export function conv4(options: Conv4Options = {}): Backbone {
@@ -31,12 +39,14 @@ export function conv4(options: Conv4Options = {}): Backbone {
   if (h < 1 || w < 1) throw new ShapeError(`conv4: input [${inputShape}] is too small for 4 max-pools (needs at least 16×16)`);
   const featureDim = width * h * w;
   const head = "head.";
+  const smooth = options.smoothRelu ?? 0;
 
   return {
     name: "conv4",
     inputShape,
     featureDim,
     headPrefix: head,
+    supportsSecondOrder: true,
     init(rng: RandomStream, numClasses: number): InitializedModel {
       const params: ParamTree = {};
       const state: ParamTree = {};
@@ -53,6 +63,7 @@ export function conv4(options: Conv4Options = {}): Backbone {
       const state = requireState(options, "conv4");
       const newState: ParamTree = {};
       let y = asImages(x, inputShape, "conv4");
+      if (options.differentiableTwice) return applyTwice(params, state, y, options.training, featureDim, head, smooth);
       for (let i = 0; i < 4; i++) {
         y = convBn(y, { conv: `block${i}.conv.weight`, bn: `block${i}.bn`, relu: true }, params, state, options.training, newState);
         y = tf.maxPool(y, 2, 2, "valid");
@@ -65,4 +76,37 @@ export function conv4(options: Conv4Options = {}): Backbone {
       return growHead(params, head, numClasses, rng);
     },
   };
+}
+
+/**
+ * The same network from twice-differentiable ops (layers/twice.ts), for second-order
+ * meta-gradients: the fused BN and Winograd/conv kernels have no gradient of their gradient.
+ * Same numbers as the fast path up to float rounding (test/backbones.test.ts).
+ */
+function applyTwice(params: ParamTree, state: ParamTree, x: tf.Tensor4D, training: boolean, featureDim: number, head: string, smooth: number): ForwardResult {
+  const newState: ParamTree = {};
+  let y = x;
+  for (let i = 0; i < 4; i++) {
+    const w = params[`block${i}.conv.weight`] as tf.Tensor4D;
+    const gamma = params[`block${i}.bn.gamma`] as tf.Tensor;
+    const beta = params[`block${i}.bn.beta`] as tf.Tensor;
+    const c = conv2dTwice(y, w);
+    if (training) {
+      const bn = batchNormTwice(c, gamma, beta, BN_EPSILON, true, smooth);
+      const n = c.size / (c.shape[3] as number);
+      const unbiased = n > 1 ? n / (n - 1) : 1;
+      // Running statistics never reach the loss, so no gradient flows through them.
+      const { mean, variance } = bn;
+      newState[`block${i}.bn.mean`] = tf.add(tf.mul(state[`block${i}.bn.mean`] as tf.Tensor, 1 - BN_MOMENTUM), tf.mul(mean, BN_MOMENTUM));
+      newState[`block${i}.bn.var`] = tf.add(tf.mul(state[`block${i}.bn.var`] as tf.Tensor, 1 - BN_MOMENTUM), tf.mul(variance, BN_MOMENTUM * unbiased));
+      y = bn.y as tf.Tensor4D;
+    } else {
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(state[`block${i}.bn.var`] as tf.Tensor, BN_EPSILON)));
+      y = reluTwice(tf.add(tf.mul(tf.sub(c, state[`block${i}.bn.mean`] as tf.Tensor), scale), beta), smooth) as tf.Tensor4D;
+    }
+    y = maxPool2Twice(y, smooth);
+  }
+  const features = tf.reshape(y, [y.shape[0], featureDim]) as tf.Tensor2D;
+  const logits = applyHead(features, params, head);
+  return training ? { features, logits, state: newState } : { features, logits };
 }

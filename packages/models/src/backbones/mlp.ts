@@ -22,6 +22,8 @@ export function mlp(options: MlpOptions): Backbone {
     inputShape: options.inputShape,
     featureDim,
     headPrefix: "head.",
+    // matMul, add and relu only: their gradients are differentiable again.
+    supportsSecondOrder: true,
     init(rng: RandomStream, numClasses: number): InitializedModel {
       const params: ParamTree = {};
       let fanIn = inputSize;
