@@ -1,7 +1,7 @@
 /** uint8 NHWC images → normalised float tensors, one batch at a time (memory stays flat). */
 import * as tf from "@tensorflow/tfjs";
 import { ShapeError } from "./errors.js";
-import type { ImageSet } from "./stream.js";
+import type { ImageSet, UnlabelledSet } from "./stream.js";
 
 export interface Normalization {
   mean: readonly number[];
@@ -9,7 +9,7 @@ export interface Normalization {
 }
 
 /** Copies the selected images into one float32 [n, h, w, c] tensor scaled to [0, 1], then normalises. */
-export function imagesToTensor(set: ImageSet, indices: ArrayLike<number>, normalization?: Normalization): tf.Tensor4D {
+export function imagesToTensor(set: ImageSet | UnlabelledSet, indices: ArrayLike<number>, normalization?: Normalization): tf.Tensor4D {
   const [h, w, c] = set.shape;
   const size = h * w * c;
   const n = indices.length;

@@ -12,6 +12,17 @@ export interface ImageSet {
   shape: readonly [number, number, number];
 }
 
+/**
+ * Images of a semi-supervised task whose labels the learner must not see. There is deliberately no
+ * `labels` field: the stream keeps the hidden labels where no learner-reachable object points to
+ * them (evaluation reads them through @mnemo/data's `unlabelledTruth`).
+ */
+export interface UnlabelledSet {
+  images: Uint8Array;
+  count: number;
+  shape: readonly [number, number, number];
+}
+
 export type Scenario = "class-incremental" | "task-incremental" | "domain-incremental" | "few-shot-class-incremental";
 
 export interface Task {
@@ -23,6 +34,8 @@ export interface Task {
   /** Validation split carved from train (for checkpoint / hyper-parameter selection), if configured. */
   validation?: ImageSet;
   test: ImageSet;
+  /** Semi-supervised streams: the task's training images without labels (`train` is the labelled part). */
+  unlabelled?: UnlabelledSet;
 }
 
 export interface TaskStream {

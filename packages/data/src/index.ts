@@ -15,10 +15,13 @@ export {
   type StreamConfigInput,
   type DatasetConfig,
   type EpisodeConfig,
+  labelsConfigSchema,
+  type LabelsConfig,
 } from "./streams/schema.js";
 export { buildStream, taskPermutation, type BuildStreamOptions } from "./streams/build.js";
 export { loadDataset } from "./streams/load-dataset.js";
-export type { BuiltStream } from "./streams/task-stream.js";
+export { unlabelledTruth, type BuiltStream } from "./streams/task-stream.js";
+export { labelledCount, ssbWeights, weightedSampleWithoutReplacement, firstComponentProjections, splitLabels } from "./streams/labelling.js";
 export { ICARL_ORDER, PYCIL_ORDER } from "./streams/orders.js";
 export { partitionClasses, type RemainderPolicy } from "./streams/partition.js";
 export { CIFAR100_TOPIC_DIR } from "./streams/fscil.js";

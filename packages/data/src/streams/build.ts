@@ -11,6 +11,34 @@ import { carveValidation, concatIndices, indicesByClass, inverseLabelMap, limitI
 import { PlannedStream, type BuiltStream, type TaskPlan } from "./task-stream.js";
 import { permutePixels, rotateImages } from "./transforms.js";
 import { planFewShot } from "./fscil.js";
+import { splitLabels } from "./labelling.js";
+
+/**
+ * Semi-supervised streams: each task keeps the labels of a per-class selection of its training
+ * images and delivers the rest as `task.unlabelled`. Keyed by task and original class, so the
+ * selection of one class never depends on the others.
+ */
+function applyLabels(cfg: StreamConfig, dataset: Dataset, plans: TaskPlan[], rng: RngAccess): Record<string, unknown> {
+  if (cfg.kind === "few-shot-class-incremental" || !cfg.labels) return {};
+  const spec = cfg.labels;
+  const labelled: number[][] = [];
+  plans.forEach((plan, t) => {
+    const byClass = new Map<number, number[]>();
+    for (const i of plan.train) {
+      const c = dataset.train.labels[i] as number;
+      let list = byClass.get(c);
+      if (!list) byClass.set(c, (list = []));
+      list.push(i);
+    }
+    const classes = [...byClass.keys()].sort((a, b) => a - b);
+    const pools = classes.map((c) => Int32Array.from(byClass.get(c) as number[]));
+    const split = splitLabels(dataset.train, pools, spec, (k) => rng.get().derive(`${spec.stream}/task${t}/class${classes[k]}`));
+    plan.train = split.labelled;
+    plan.unlabelled = split.unlabelled;
+    labelled.push(Array.from(split.labelled));
+  });
+  return { labelledSha256: sha256Hex(canonicalJson(labelled)) };
+}
 
 export interface BuildStreamOptions {
   /** Run seed; every random choice uses a named stream of it ("stream-order", "validation", ...). */
@@ -200,13 +228,19 @@ export async function buildStream(config: StreamConfig, options: BuildStreamOpti
       scenario = "few-shot-class-incremental";
       break;
   }
+  extra = { ...extra, ...applyLabels(cfg, dataset, plans, rng) };
   const descriptor: Record<string, unknown> = {
     format: DESCRIPTOR_FORMAT,
     config: cfg,
     dataset: datasetFingerprint(dataset),
     labelMap,
     taskClasses: plans.map((p) => p.classes),
-    taskSizes: plans.map((p) => ({ train: p.train.length, validation: p.validation?.length ?? 0, test: p.test.length })),
+    taskSizes: plans.map((p) => ({
+      train: p.train.length,
+      validation: p.validation?.length ?? 0,
+      test: p.test.length,
+      ...(p.unlabelled ? { unlabelled: p.unlabelled.length } : {}),
+    })),
     ...extra,
   };
   // Seed last: only recorded if some random choice depended on it.

@@ -60,10 +60,33 @@ const limitSchema = z
   ])
   .describe("Keep at most this many images per class (seeded sample) for quick runs; a number limits train and test");
 
+/**
+ * Semi-supervised tasks: only part of each task's training images keep their label; the rest are
+ * delivered as `task.unlabelled` (images only). Selection per task and class, from the run seed.
+ */
+export const labelsConfigSchema = z
+  .strictObject({
+    fraction: z.number().gt(0).lte(1).optional().describe("Labelled fraction of each class's training images in each task (at least 1 per class)"),
+    per_class: z.number().int().min(1).optional().describe("Labelled images per class per task (all of a class if it has fewer)"),
+    selection: z
+      .enum(["iid", "ssb"])
+      .default("iid")
+      .describe("iid: labelled images drawn uniformly per class; ssb: sample-selection bias, P(x) ∝ exp(r·|PC1(x)|) within each class (Odonnat et al. 2024)"),
+    ssb_ratio: z.number().positive().default(1 / 3).describe("r of the ssb selection (the T-similarity paper's MNIST value 0.5/1.5)"),
+    stream: z.string().min(1).default("labels").describe("Name of the RNG stream that picks the labelled images"),
+  })
+  .refine((v) => (v.fraction === undefined) !== (v.per_class === undefined), {
+    message: "give exactly one of labels.fraction or labels.per_class",
+  })
+  .describe("Semi-supervised stream: which training images keep their labels (the rest become task.unlabelled)");
+
+export type LabelsConfig = z.output<typeof labelsConfigSchema>;
+
 const common = {
   dataset: datasetConfigSchema,
   validation: validationSchema.optional(),
   limit_per_class: limitSchema.optional(),
+  labels: labelsConfigSchema.optional(),
 };
 
 const incrementSchema = z
@@ -119,7 +142,9 @@ export const domainIncrementalSchema = z.strictObject({
 
 export const fewShotClassIncrementalSchema = z.strictObject({
   kind: z.literal("few-shot-class-incremental").describe("A base session with many classes, then N-way K-shot sessions"),
-  ...common,
+  dataset: common.dataset,
+  validation: common.validation,
+  limit_per_class: common.limit_per_class,
   split: z
     .union([
       z.literal("seeded"),

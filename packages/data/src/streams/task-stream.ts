@@ -1,4 +1,4 @@
-import type { ImageSet, Scenario, Task, TaskStream } from "@mnemo/core";
+import type { ImageSet, Scenario, Task, TaskStream, UnlabelledSet } from "@mnemo/core";
 import type { Dataset } from "../datasets/types.js";
 import { gatherImageSet } from "./subset.js";
 
@@ -8,8 +8,26 @@ export interface TaskPlan {
   train: Int32Array;
   validation?: Int32Array;
   test: Int32Array;
+  /** Semi-supervised streams: training images delivered without labels (`train` is the labelled part). */
+  unlabelled?: Int32Array;
   /** In-place change of a freshly gathered copy (domain-incremental tasks). */
   transform?: (set: ImageSet) => ImageSet;
+}
+
+/**
+ * Hidden labels of the unlabelled part of each task. A module-private WeakMap rather than a field,
+ * so no property reachable from a stream, a task or a set leads to them (the leak test walks them).
+ */
+const hiddenLabels = new WeakMap<TaskStream, Map<number, Int32Array>>();
+
+/**
+ * The true labels of `task(index).unlabelled`, in the same order, for EVALUATION only (pseudo-label
+ * precision, calibration on the unlabelled pool). A learner or plugin must never call this.
+ */
+export function unlabelledTruth(stream: TaskStream, index: number): Int32Array {
+  const labels = hiddenLabels.get(stream)?.get(index);
+  if (!labels) throw new RangeError(`task ${index} of stream "${stream.name}" has no unlabelled part (was it loaded with task(${index}) yet?)`);
+  return labels;
 }
 
 /** The stream as built here: the core contract plus what the run record needs. */
@@ -98,6 +116,14 @@ export class PlannedStream implements BuiltStream {
       test: await this.testSet(index),
     };
     if (plan.validation) task.validation = this.gather(this.dataset.train, plan.validation, plan);
+    if (plan.unlabelled) {
+      const full = this.gather(this.dataset.train, plan.unlabelled, plan);
+      const unlabelled: UnlabelledSet = { images: full.images, count: full.count, shape: full.shape };
+      let byTask = hiddenLabels.get(this);
+      if (!byTask) hiddenLabels.set(this, (byTask = new Map()));
+      byTask.set(index, full.labels);
+      task.unlabelled = unlabelled;
+    }
     return task;
   }
 
