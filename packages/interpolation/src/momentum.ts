@@ -4,6 +4,7 @@
  * every `every` optimizer steps as θ_slow ← τ·θ_slow + (1 − τ)·θ, and are swapped in for
  * evaluation (the fast weights are never reset, unlike Lookahead).
  */
+import * as tf from "@tensorflow/tfjs";
 import { cloneTree, disposeTree, lerpTree, type ModelHandle, type ParamTree, type Plugin, type PluginState } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core/errors";
 
@@ -39,12 +40,18 @@ export class MomentumInterpolation implements Plugin {
       this.slow = cloneTree(model.params);
       return;
     }
-    // A grown head: new rows enter the slow weights as they are in the fast ones.
+    // A grown head: the new rows/columns enter the slow weights as they are in the fast ones; the
+    // slow values of the old classes are kept.
     for (const [k, t] of Object.entries(model.params)) {
       const s = this.slow[k];
-      if (!s || s.shape.join() !== t.shape.join()) {
-        s?.dispose();
-        this.slow[k] = t.clone();
+      if (s && s.shape.join() === t.shape.join()) continue;
+      this.slow[k] = s ? growInto(s, t) : t.clone();
+      s?.dispose();
+    }
+    for (const k of Object.keys(this.slow)) {
+      if (!(k in model.params)) {
+        this.slow[k]?.dispose();
+        delete this.slow[k];
       }
     }
   }
@@ -90,4 +97,20 @@ export class MomentumInterpolation implements Plugin {
     disposeTree(this.slow);
     this.slow = undefined;
   }
+}
+
+/**
+ * `fast` with the leading block of `slow` written over it: `slow` is a tensor that grew (every
+ * dimension ≤ fast's), e.g. a head weight [d, C] that became [d, C']. Values are selected, not
+ * mixed, so both parts are exact copies.
+ */
+export function growInto(slow: tf.Tensor, fast: tf.Tensor): tf.Tensor {
+  if (slow.rank !== fast.rank || slow.shape.some((n, i) => n > (fast.shape[i] as number))) {
+    throw new ShapeError(`momentum interpolation: slow weight [${slow.shape.join(", ")}] cannot grow into [${fast.shape.join(", ")}]`);
+  }
+  return tf.tidy(() => {
+    const pad = slow.shape.map((n, i) => [0, (fast.shape[i] as number) - n] as [number, number]);
+    const inside = tf.pad(tf.onesLike(slow), pad).cast("bool");
+    return tf.where(inside, tf.pad(slow, pad), fast);
+  });
 }
