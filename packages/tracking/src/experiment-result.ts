@@ -63,7 +63,7 @@ export async function logExperimentResult(tracker: Tracker, result: ExperimentRe
     await tracker.logArtifact("accuracy_matrix.json", accuracyMatrixJson(result.accuracy));
     await tracker.logArtifact("accuracy_matrix.csv", accuracyMatrixCsv(result.accuracy));
     await tracker.logArtifact("plots/accuracy_heatmap.svg", accuracyHeatmapSvg(result.accuracy.matrix));
-    await tracker.logArtifact("plots/accuracy_curves.svg", accuracyCurvesSvg(result.accuracy.matrix));
+    await tracker.logArtifact("plots/accuracy_curves.svg", accuracyCurvesSvg(result.accuracy.matrix, { testSizes: result.accuracy.testSizes }));
   }
   await tracker.logArtifact("config.yaml", result.configYaml ?? toYaml(result.config));
   await tracker.logArtifact("run.json", JSON.stringify(result.run, null, 2) + "\n");

@@ -22,6 +22,8 @@ export interface RunJson {
 export interface AccuracyMatrixJson {
   matrix: (number | null)[][];
   taskClasses: number[][];
+  /** Test samples per task (A_t is weighted by them); absent in older run directories. */
+  testSizes?: number[];
 }
 
 /** `<runDir>/metrics.json`. */
@@ -73,6 +75,9 @@ export function checkAccuracy(v: unknown): string | undefined {
     for (const [j, cell] of row.entries()) {
       if (cell !== null && (typeof cell !== "number" || !Number.isFinite(cell))) return `matrix[${i}][${j}] must be a finite number or null`;
     }
+  }
+  if (v.testSizes !== undefined && (!Array.isArray(v.testSizes) || !v.testSizes.every((n) => Number.isInteger(n) && (n as number) >= 0))) {
+    return "testSizes must be an array of non-negative integers (test samples per task)";
   }
   return undefined;
 }

@@ -2,6 +2,8 @@
  * Accuracy plots as self-contained SVG strings (no dependencies, no scripts), so they render the
  * same in a browser, in MLflow's artifact viewer and inline in the HTML report.
  */
+import { sampleWeightedAccuracyAt, ShapeError } from "@mnemo/core";
+
 export type AccuracyMatrix = readonly (readonly (number | null)[])[];
 
 export function escapeXml(s: string): string {
@@ -87,22 +89,40 @@ export function accuracyHeatmapSvg(matrix: AccuracyMatrix, options: HeatmapOptio
   return parts.join("\n");
 }
 
+/** The average line's legend: the run table's A_t column. */
+const AVERAGE_LABEL = "A_t (seen tasks)";
+
 const SERIES = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 export interface CurvesOptions {
   id?: string;
   title?: string;
+  /** Test samples per task: makes the average line A_t (sample-weighted), as in the run's table. */
+  testSizes?: readonly number[];
 }
 
-/** Row means over the evaluated tasks (null where nothing was evaluated). */
-export function averageAccuracy(matrix: AccuracyMatrix): (number | null)[] {
-  return matrix.map((row) => {
-    const vals = row.filter((v): v is number => v !== null && v !== undefined);
-    return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+/**
+ * A_t for every row t that has all of R[t][0..t] (null otherwise): the accuracy over the tasks
+ * seen so far, sample-weighted with `testSizes`, task-macro without (core metrics.ts). Entries
+ * j > t (future tasks, untrained) never enter it.
+ */
+export function seenTaskAccuracy(matrix: AccuracyMatrix, testSizes?: readonly number[]): (number | null)[] {
+  const R = matrix as (number | null)[][];
+  return matrix.map((_, t) => {
+    try {
+      return sampleWeightedAccuracyAt(R, t, testSizes);
+    } catch (err) {
+      // A missing entry or no test samples in the seen tasks: nothing to plot at this step.
+      if (err instanceof ShapeError) return null;
+      throw err;
+    }
   });
 }
 
-/** One line per task j over training steps i (where evaluated), plus the average in black. */
+/**
+ * One line per task j over the steps i >= j at which it has been trained (a task not trained yet
+ * is not drawn: its 0% would be noise), plus A_t over the seen tasks in black, dashed.
+ */
 export function accuracyCurvesSvg(matrix: AccuracyMatrix, options: CurvesOptions = {}): string {
   const steps = matrix.length;
   const tasks = Math.max(0, ...matrix.map((r) => r.length));
@@ -137,15 +157,17 @@ export function accuracyCurvesSvg(matrix: AccuracyMatrix, options: CurvesOptions
   const series = (values: (number | null)[], colour: string, label: string, widthPx: number, dash?: string): void => {
     const pts = values.map((v, i) => (v === null || v === undefined ? null : `${fmt(xOf(i))},${fmt(yOf(v))}`)).filter((p): p is string => p !== null);
     if (pts.length === 0) return;
-    parts.push(`<polyline class="series" data-label="${escapeXml(label)}" fill="none" stroke="${colour}" stroke-width="${widthPx}"${dash ? ` stroke-dasharray="${dash}"` : ""} points="${pts.join(" ")}"/>`);
+    // data-values: the plotted numbers per step ("" = not drawn), so tools and tests read values, not pixels.
+    const data = values.map((v) => (v === null || v === undefined ? "" : String(v))).join(" ");
+    parts.push(`<polyline class="series" data-label="${escapeXml(label)}" data-values="${data}" fill="none" stroke="${colour}" stroke-width="${widthPx}"${dash ? ` stroke-dasharray="${dash}"` : ""} points="${pts.join(" ")}"/>`);
     for (const p of pts) {
       const [x, y] = p.split(",");
       parts.push(`<circle cx="${x}" cy="${y}" r="2.5" fill="${colour}"/>`);
     }
   };
-  for (let j = 0; j < tasks; j++) series(matrix.map((row) => row[j] ?? null), SERIES[j % SERIES.length], `task ${j}`, 1.5);
-  series(averageAccuracy(matrix), "black", "average", 2.5, "6 3");
-  const legend = [...Array.from({ length: tasks }, (_, j) => ({ label: `task ${j}`, colour: SERIES[j % SERIES.length] })), { label: "average", colour: "black" }];
+  for (let j = 0; j < tasks; j++) series(matrix.map((row, i) => (i >= j ? (row[j] ?? null) : null)), SERIES[j % SERIES.length], `task ${j}`, 1.5);
+  series(seenTaskAccuracy(matrix, options.testSizes), "black", AVERAGE_LABEL, 2.5, "6 3");
+  const legend = [...Array.from({ length: tasks }, (_, j) => ({ label: `task ${j}`, colour: SERIES[j % SERIES.length] })), { label: AVERAGE_LABEL, colour: "black" }];
   legend.slice(0, 20).forEach((entry, k) => {
     const y = top + 8 + k * 16;
     parts.push(`<line x1="${left + plotW + 14}" x2="${left + plotW + 34}" y1="${y}" y2="${y}" stroke="${entry.colour}" stroke-width="2"/>`);

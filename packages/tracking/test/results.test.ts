@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { MemoryTracker, TrackingError } from "@mnemo/core";
+import { accuracyCurve, MemoryTracker, summarize, TrackingError } from "@mnemo/core";
 import { flattenConfig } from "../src/flatten.js";
 import { accuracyMatrixCsv, readRunDir } from "../src/run-dir.js";
 import { logRunDir } from "../src/experiment-result.js";
-import { accuracyColor, accuracyCurvesSvg, accuracyHeatmapSvg, averageAccuracy } from "../src/svg.js";
+import { accuracyColor, accuracyCurvesSvg, accuracyHeatmapSvg, seenTaskAccuracy } from "../src/svg.js";
 import { renderReport, writeReport } from "../src/report.js";
 import { FileTracker } from "../src/file-tracker.js";
 import { syncCommand } from "../../cli/src/commands/sync.js";
@@ -43,8 +43,12 @@ describe("accuracy matrix artifacts", () => {
     expect(accuracyMatrixCsv({ matrix: MATRIX, taskClasses: [] })).toBe("trained_through_task,task_0,task_1,task_2\n0,99.1,,\n1,90.5,97.2,\n2,80.25,88,96.4\n");
   });
 
-  it("averages each row over the evaluated tasks", () => {
-    expect(averageAccuracy(MATRIX).map((v) => v?.toFixed(4))).toEqual(["99.1000", "93.8500", "88.2167"]);
+  it("averages each row over the seen tasks only (task-macro without test sizes)", () => {
+    expect(seenTaskAccuracy(MATRIX).map((v) => v?.toFixed(4))).toEqual(["99.1000", "93.8500", "88.2167"]);
+    // Future tasks evaluated at 0% (class-incremental, expanding head) do not pull the average down.
+    expect(seenTaskAccuracy([[99, 0], [50, 98]])).toEqual([99, 74]);
+    // A row missing a seen entry has no A_t.
+    expect(seenTaskAccuracy([[99, null], [null, 98]])).toEqual([99, null]);
   });
 });
 
@@ -65,9 +69,37 @@ describe("SVG plots", () => {
   it("curves have one line per task plus the average", () => {
     const svg = accuracyCurvesSvg(MATRIX);
     const labels = [...svg.matchAll(/<polyline class="series" data-label="([^"]+)"/g)].map((m) => m[1]);
-    expect(labels).toEqual(["task 0", "task 1", "task 2", "average"]);
+    expect(labels).toEqual(["task 0", "task 1", "task 2", "A_t (seen tasks)"]);
     // Task 2 is only evaluated after step 2: a single point.
     expect(/data-label="task 2"[^>]*points="([^"]+)"/.exec(svg)?.[1].split(" ")).toHaveLength(1);
+  });
+
+  it("draws a task only from the step it was trained at, and the average equals the run table's A_t column", () => {
+    // Split-MNIST with plain fine-tuning: the full matrix (future tasks evaluated, at 0%), unequal test sizes.
+    const R = [
+      [99.9, 0, 0, 0, 0],
+      [0, 97.1, 0, 0, 0],
+      [0, 0, 93.3, 0, 0],
+      [0, 0, 0, 99.4, 0],
+      [0, 0, 0, 0, 98.4],
+    ];
+    const testSizes = [2115, 2042, 1874, 1986, 1983];
+    const svg = accuracyCurvesSvg(R, { testSizes });
+    const values = (label: string): (number | null)[] =>
+      (new RegExp(`data-label="${label.replace(/[()]/g, "\\$&")}" data-values="([^"]*)"`).exec(svg)?.[1] ?? "").split(" ").map((v) => (v === "" ? null : Number(v)));
+    // The A_t column as mnemo run prints it: summarize() of the rows so far, sample-weighted.
+    const table = R.map((_, i) => summarize(R.slice(0, i + 1).map((r) => r.slice(0, i + 1)), { testSizes: testSizes.slice(0, i + 1) }).accuracyCurve[i]);
+    expect(values("A_t (seen tasks)")).toEqual(table);
+    expect(values("A_t (seen tasks)")).toEqual(accuracyCurve(R, testSizes));
+    expect(table[4]).toBeCloseTo((98.4 * 1983) / 10000, 10);
+    // Task 3 is drawn from step 3 on, not at 0% before it was trained.
+    expect(values("task 3")).toEqual([null, null, null, 99.4, 0]);
+    expect(/data-label="task 3"[^>]*points="([^"]+)"/.exec(svg)?.[1].split(" ")).toHaveLength(2);
+    // Plotted heights follow the values: the average sits at A_4 (19.5%), not near 20% from the start.
+    const yOf = (v: number): number => 40 + 250 - (v / 100) * 250;
+    const pts = /data-label="A_t \(seen tasks\)"[^>]*points="([^"]+)"/.exec(svg)?.[1].split(" ").map((p) => Number(p.split(",")[1]));
+    expect(pts?.[0]).toBeCloseTo(yOf(99.9), 1);
+    expect(pts?.[4]).toBeCloseTo(yOf(table[4] as number), 1);
   });
 
   it("escapes text and survives an empty matrix", () => {
