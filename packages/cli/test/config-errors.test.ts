@@ -63,7 +63,7 @@ describe("config errors name the file, the line and the key", () => {
   it("unknown key", async () => {
     const file = write("unknown.yaml", base.replace("  epochs: 1", "  epochs: 1\n  epohcs: 3"));
     const err = await errorOf(() => loadConfig(file, experimentConfigSchema));
-    expect(err.message).toBe(`${file}:11 training.epohcs: unknown key "epohcs"`);
+    expect(err.message).toBe(`${file}:11 training.epohcs: unknown key "epohcs": did you mean "epochs"?`);
   });
 
   it("an increment that does not divide the classes (checked by the stream builder)", async () => {
@@ -77,7 +77,7 @@ describe("config errors name the file, the line and the key", () => {
 
   it("missing file", async () => {
     const err = await errorOf(() => loadConfig(join(dir, "nope.yaml"), experimentConfigSchema));
-    expect(err.message).toBe(`${join(dir, "nope.yaml")}: config file not found`);
+    expect(err.message.startsWith(`${join(dir, "nope.yaml")}: config file not found`)).toBe(true);
   });
 
   it("YAML syntax error", async () => {
@@ -90,6 +90,6 @@ describe("config errors name the file, the line and the key", () => {
     const file = write("set.yaml", base);
     expect(loadConfig(file, experimentConfigSchema, { overrides: ["training.epochs=3", "seed=9"] }).value.training.epochs).toBe(3);
     const err = await errorOf(() => loadConfig(file, experimentConfigSchema, { overrides: ["training.lr=-0.1"] }));
-    expect(err.message).toBe("--set training.lr training.lr: expected a positive number, got -0.1");
+    expect(err.message).toBe("--set training.lr: expected a positive number, got -0.1");
   });
 });

@@ -2,12 +2,16 @@
  * YAML configs validated into typed objects. Every error names the file, the 1-based line and
  * the key path: `configs/cil-cifar.yaml:12 stream.increment: expected a positive integer, got -1`.
  * Unknown keys are errors (schemas are strict). `--set a.b=value` overrides are parsed as YAML
- * scalars and reported as `--set a.b` when they are wrong.
+ * scalars and reported as `--set a.b: problem` when they are wrong. Problems are worded by
+ * config-messages.ts (with "did you mean" where a close name exists).
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readdirSync, readSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair } from "yaml";
 import { z } from "zod";
+import { describeIssue } from "./config-messages.js";
 import { ConfigError } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 
 export type PathSegment = string | number;
 
@@ -38,43 +42,6 @@ function splitPath(path: readonly PathSegment[] | string): PathSegment[] {
 
 export function formatPath(path: readonly PathSegment[]): string {
   return path.map(String).join(".");
-}
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return "nothing";
-  if (typeof v === "string") return printable(JSON.stringify(v));
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
-  let cur: unknown = data;
-  for (const seg of path) {
-    if (cur === null || typeof cur !== "object") return undefined;
-    cur = (cur as Record<string | number, unknown>)[seg];
-  }
-  return cur;
-}
-
-/** Zod issue → the one-line problem text (without location). */
-function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
-  const got = valueAt(data, issue.path as PathSegment[]);
-  switch (issue.code) {
-    case "unrecognized_keys":
-      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-    case "invalid_type":
-      if (got === undefined) return `required key is missing (expected ${issue.expected})`;
-      return `${issue.message.startsWith("expected") ? issue.message : `expected ${issue.expected}`}, got ${describeValue(got)}`;
-    case "invalid_union":
-    case "invalid_value":
-    case "too_small":
-    case "too_big":
-    case "invalid_format":
-    case "not_multiple_of":
-    case "custom":
-    default:
-      return `${issue.message}, got ${describeValue(got)}`;
-  }
 }
 
 /*
@@ -111,7 +78,7 @@ function readConfigBytes(file: string): Buffer {
     fd = openSync(file, "r");
   } catch (err) {
     const code = (err as { code?: string }).code;
-    throw new ConfigError(code === "ENOENT" ? "config file not found" : `cannot read config file (${code ?? "error"}); check the path and its permissions`, { file });
+    throw new ConfigError(code === "ENOENT" ? fileNotFound(file) : `cannot read config file (${code ?? "error"}); check the path and its permissions`, { file });
   }
   try {
     const stat = fstatSync(fd);
@@ -215,19 +182,35 @@ function documentToJs(doc: Document, lineCounter: LineCounter, file: string): un
   }
 }
 
-function setOverride(doc: Document, raw: string): PathSegment[] {
+function fileNotFound(file: string): string {
+  const dir = dirname(file);
+  if (!existsSync(dir)) return `config file not found (no directory ${dir})`;
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir).filter((n) => /\.ya?ml$/.test(n));
+  } catch {
+    return "config file not found";
+  }
+  return `config file not found${didYouMean(basename(file), names, (n) => join(dir, n))}`;
+}
+
+function setOverride(doc: Document, raw: string): { path: PathSegment[]; text: string } {
   if (raw.length > MAX_SET_LENGTH) throw new ConfigError(`a --set is ${raw.length} characters long; the limit is ${MAX_SET_LENGTH}`, { file: "--set" });
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(raw)) throw new ConfigError(`--set "${printable(raw)}" contains a control character; give key.path=value as plain text`, { file: "--set" });
   const eq = raw.indexOf("=");
-  if (eq <= 0) throw new ConfigError(`expected key.path=value, got "${printable(raw)}"`, { file: "--set" });
+  if (eq < 0) {
+    const key = printable(raw.trim());
+    throw new ConfigError(`expected key=value as one argument, got "${printable(raw)}": write --set ${key || "key.path"}=<value> (no space around =)`, { file: "--set" });
+  }
+  if (eq === 0) throw new ConfigError(`expected key=value, got "${printable(raw)}": the key is missing before =`, { file: "--set" });
   const path = splitPath(raw.slice(0, eq).trim());
   if (path.length === 0) throw new ConfigError(`expected key.path=value, got "${printable(raw)}"`, { file: "--set" });
   const bad = path.find((p) => typeof p === "string" && FORBIDDEN_SEGMENTS.has(p));
   if (bad !== undefined) throw new ConfigError(`"${String(bad)}" is not a config key`, { file: "--set", path: printable(formatPath(path)) });
   const valueText = raw.slice(eq + 1);
   const parsed = parseDocument(valueText, { logLevel: "error" });
-  if (parsed.errors.length > 0) throw new ConfigError(`cannot parse value "${printable(valueText)}"`, { file: "--set", path: formatPath(path) });
+  if (parsed.errors.length > 0) throw new ConfigError(`cannot parse value "${printable(valueText)}" (lists are written [a,b], text with spaces in quotes)`, { file: "--set", path: formatPath(path) });
   let value: unknown;
   try {
     value = parsed.toJS({ maxAliasCount: MAX_YAML_ALIASES });
@@ -240,7 +223,7 @@ function setOverride(doc: Document, raw: string): PathSegment[] {
     // The path runs through a scalar or list (e.g. --set name.x=1 where name is a string).
     throw new ConfigError(`cannot set ${formatPath(path)}: a key on the way is not a mapping in the config`, { file: "--set", path: formatPath(path) });
   }
-  return path;
+  return { path, text: valueText };
 }
 
 /** Reads, applies overrides and validates. Throws ConfigError (never a raw zod or yaml error). */
@@ -258,13 +241,15 @@ export function loadConfig<S extends z.ZodType>(file: string, schema: S, options
   if (!isMap(doc.contents)) {
     throw new ConfigError(`expected a YAML mapping of keys (e.g. "name: split-mnist"), got ${describeKind(doc.contents)}`, { file, line: 1 });
   }
-  const overridden: PathSegment[][] = [];
-  for (const o of options.overrides ?? []) overridden.push(setOverride(doc, o));
+  const overrides = (options.overrides ?? []).map((o) => setOverride(doc, o));
+  const overrideOf = (key: string): { path: PathSegment[]; text: string } | undefined =>
+    [...overrides].reverse().find((o) => key === formatPath(o.path) || key.startsWith(formatPath(o.path) + "."));
 
   const locate = (pathIn: readonly PathSegment[] | string): { file: string; line?: number } => {
     const path = splitPath(pathIn);
     const key = formatPath(path);
-    if (overridden.some((o) => key === formatPath(o) || key.startsWith(formatPath(o) + "."))) return { file: `--set ${key}` };
+    // The key is printed once, after the location: `--set training.lr: expected ...`.
+    if (overrideOf(key)) return { file: "--set" };
     // Walk down as far as the document goes: a missing key is reported at its parent.
     for (let n = path.length; n >= 0; n--) {
       const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true)) as YamlNode | undefined;
@@ -281,11 +266,14 @@ export function loadConfig<S extends z.ZodType>(file: string, schema: S, options
   const raw: unknown = documentToJs(doc, lineCounter, file);
   const result = schema.safeParse(raw);
   if (!result.success) {
-    const issue = result.error.issues[0]!;
+    // An unknown key first: a misspelt key is usually why a required one looks missing.
+    const issue = result.error.issues.find((i) => i.code === "unrecognized_keys") ?? result.error.issues[0]!;
     let path = issue.path as PathSegment[];
     if (issue.code === "unrecognized_keys" && issue.keys.length > 0) path = [...path, issue.keys[0]!];
     const where = locate(path);
-    throw new ConfigError(describeIssue(issue, raw), { file: where.file, line: where.line, path: formatPath(path) });
+    const o = overrideOf(formatPath(issue.path as PathSegment[]));
+    const problem = describeIssue(issue, { data: raw, schema, override: o && { key: formatPath(o.path), text: o.text } });
+    throw new ConfigError(problem, { file: where.file, line: where.line, path: formatPath(path) });
   }
   return {
     value: result.data,

@@ -7,6 +7,8 @@ export * from "./stream.js";
 export * from "./metrics.js";
 export * from "./backend.js";
 export * from "./config.js";
+export { editDistance, closestMatches, didYouMean } from "./suggest.js";
+export { keysAt } from "./config-messages.js";
 export * from "./images.js";
 export * from "./experiment.js";
 export * from "./progress.js";
