@@ -2,7 +2,7 @@
  * Accuracy plots as self-contained SVG strings (no dependencies, no scripts), so they render the
  * same in a browser, in MLflow's artifact viewer and inline in the HTML report.
  */
-import { sampleWeightedAccuracyAt, ShapeError } from "@mnemo/core";
+import { accuracySampleWeightedAt, accuracyTaskMacroAt, ShapeError } from "@mnemo/core";
 
 export type AccuracyMatrix = readonly (readonly (number | null)[])[];
 
@@ -110,7 +110,7 @@ export function seenTaskAccuracy(matrix: AccuracyMatrix, testSizes?: readonly nu
   const R = matrix as (number | null)[][];
   return matrix.map((_, t) => {
     try {
-      return sampleWeightedAccuracyAt(R, t, testSizes);
+      return testSizes ? accuracySampleWeightedAt(R, t, testSizes) : accuracyTaskMacroAt(R, t);
     } catch (err) {
       // A missing entry or no test samples in the seen tasks: nothing to plot at this step.
       if (err instanceof ShapeError) return null;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { accuracyCurve, MemoryTracker, summarize, TrackingError } from "@mnemo/core";
+import { accuracyCurveSampleWeighted, MemoryTracker, summarize, TrackingError } from "@mnemo/core";
 import { flattenConfig } from "../src/flatten.js";
 import { accuracyMatrixCsv, readRunDir } from "../src/run-dir.js";
 import { logRunDir } from "../src/experiment-result.js";
@@ -88,9 +88,9 @@ describe("SVG plots", () => {
     const values = (label: string): (number | null)[] =>
       (new RegExp(`data-label="${label.replace(/[()]/g, "\\$&")}" data-values="([^"]*)"`).exec(svg)?.[1] ?? "").split(" ").map((v) => (v === "" ? null : Number(v)));
     // The A_t column as mnemo run prints it: summarize() of the rows so far, sample-weighted.
-    const table = R.map((_, i) => summarize(R.slice(0, i + 1).map((r) => r.slice(0, i + 1)), { testSizes: testSizes.slice(0, i + 1) }).accuracyCurve[i]);
+    const table = R.map((_, i) => summarize(R.slice(0, i + 1).map((r) => r.slice(0, i + 1)), { testSizes: testSizes.slice(0, i + 1) }).accuracyCurveSampleWeighted[i]);
     expect(values("A_t (seen tasks)")).toEqual(table);
-    expect(values("A_t (seen tasks)")).toEqual(accuracyCurve(R, testSizes));
+    expect(values("A_t (seen tasks)")).toEqual(accuracyCurveSampleWeighted(R, testSizes));
     expect(table[4]).toBeCloseTo((98.4 * 1983) / 10000, 10);
     // Task 3 is drawn from step 3 on, not at 0% before it was trained.
     expect(values("task 3")).toEqual([null, null, null, 99.4, 0]);
