@@ -15,11 +15,14 @@ export {
   type StreamConfigInput,
   type DatasetConfig,
   type EpisodeConfig,
+  type NormalizeConfig,
   labelsConfigSchema,
   type LabelsConfig,
 } from "./streams/schema.js";
 export { buildStream, taskPermutation, type BuildStreamOptions } from "./streams/build.js";
 export { loadDataset } from "./streams/load-dataset.js";
+export { resolveNormalization, type ChannelNormalization } from "./streams/normalize.js";
+export { applySplitFiles, readIndexFile } from "./streams/split-files.js";
 export { unlabelledTruth, type BuiltStream } from "./streams/task-stream.js";
 export { labelledCount, ssbWeights, weightedSampleWithoutReplacement, firstComponentProjections, splitLabels } from "./streams/labelling.js";
 export { ICARL_ORDER, PYCIL_ORDER } from "./streams/orders.js";

@@ -1,6 +1,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { type ImageSet, imagesToTensor, inMemoryStream, MemoryTracker, runExperiment, SeededRng, selectBackend, type ExperimentContext } from "@mnemo/core";
+import {
+  type ImageSet,
+  evaluateRandomInit,
+  imagesToTensor,
+  inMemoryStream,
+  MemoryTracker,
+  runExperiment,
+  SeededRng,
+  selectBackend,
+  type ExperimentContext,
+} from "@mnemo/core";
 import { mlp, SupervisedLearner, type TrainingConfig } from "../src/index.js";
 
 /** Class c lights up pixel block c of a 4x4 image, with noise: linearly separable. */
@@ -96,5 +106,52 @@ describe("validation-based selection", () => {
     expect(logs.join("\n")).toMatch(/kept epoch \d/);
     learner.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("optimizer across tasks", () => {
+  async function optimizerSteps(mode: "reset" | "keep" | undefined): Promise<{ step: number; matrix: unknown }> {
+    const stream = inMemoryStream({ name: "toy", train: synthetic(1, 16, 4), test: synthetic(2, 8, 4), taskClasses: [[0, 1], [2, 3]] });
+    const rng = new SeededRng(2);
+    const cfg: TrainingConfig = { ...training, epochs: 1, optimizer: { name: "adam" }, lr: 0.01, ...(mode ? { optimizerAcrossTasks: mode } : {}) };
+    const learner = new SupervisedLearner({ backbone: mlp({ inputShape: [4, 4, 1], hidden: [8] }), training: cfg, rng, head: "fixed", numClasses: 4, quiet: true });
+    const tracker = new MemoryTracker();
+    const result = await runExperiment(
+      { name: "toy", stream, learner, tracker, seed: 2, evaluation: { scenario: "class-incremental", batchSize: 64, evaluateFutureTasks: false } },
+      { rng, tracker, stream, log: () => {}, step: 0 },
+    );
+    const state = (await learner.saveState()) as { optimizer: { step: number } };
+    const step = state.optimizer.step;
+    learner.dispose();
+    return { step, matrix: result.matrix };
+  }
+
+  it("resets by default (Adam's step count restarts per task) and keeps one optimizer when asked", async () => {
+    // 32 images per task, batch 16: 2 steps per task.
+    expect((await optimizerSteps(undefined)).step).toBe(2);
+    expect((await optimizerSteps("reset")).step).toBe(2);
+    const keep = await optimizerSteps("keep");
+    expect(keep.step).toBe(4);
+    expect(keep.matrix).not.toEqual((await optimizerSteps("reset")).matrix);
+  });
+});
+
+describe("FWT baseline", () => {
+  it("evaluateRandomInit measures exactly the untrained fixed-head learner", async () => {
+    const stream = inMemoryStream({ name: "toy", train: synthetic(1, 10, 6), test: synthetic(2, 20, 6), taskClasses: [[0, 1], [2, 3], [4, 5]] });
+    const backbone = mlp({ inputShape: [4, 4, 1], hidden: [16] });
+    const protocol = { scenario: "class-incremental" as const, batchSize: 64, evaluateFutureTasks: true };
+    const b = await evaluateRandomInit({ backbone, rng: new SeededRng(8), stream, protocol });
+    const learner = new SupervisedLearner({ backbone, training, rng: new SeededRng(8), head: "fixed", numClasses: 6, quiet: true });
+    for (let j = 0; j < 3; j++) {
+      const set = await stream.testSet(j);
+      const pred = tf.tidy(() => learner.predict(imagesToTensor(set, Array.from({ length: set.count }, (_, i) => i))));
+      const p = await pred.data();
+      pred.dispose();
+      let correct = 0;
+      for (let i = 0; i < p.length; i++) if (p[i] === set.labels[i]) correct++;
+      expect(b.accuracies[j]).toBe((100 * correct) / set.count);
+    }
+    learner.dispose();
   });
 });

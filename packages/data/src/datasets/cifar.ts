@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { Parser, type ReadEntry } from "tar";
 import { DataError } from "@mnemo/core/errors";
 import { CIFAR100_VARIANT, CIFAR10_VARIANT, CifarRecordParser, type CifarArrays, type CifarVariant } from "./cifar-format.js";
@@ -52,6 +52,12 @@ const CIFAR100_NORM = { mean: [0.5071, 0.4867, 0.4408], std: [0.2675, 0.2565, 0.
 export interface CifarOptions extends LoadOptions {
   /** CIFAR-100 only: train on the 100 fine labels (default) or the 20 coarse superclasses. */
   labels?: "fine" | "coarse";
+  /**
+   * Batch files to read as the train / test set instead of the official ones (a custom split in
+   * the release's binary format): names inside the release folder or archive, or absolute paths.
+   */
+  trainFiles?: readonly string[];
+  testFiles?: readonly string[];
 }
 
 export async function loadCifar10(options: CifarOptions = {}): Promise<Dataset> {
@@ -70,8 +76,18 @@ function placementHint(rel: CifarRelease, dir: string, downloading = false): str
   );
 }
 
-async function loadCifar(rel: CifarRelease, options: CifarOptions): Promise<Dataset> {
+async function loadCifar(official: CifarRelease, options: CifarOptions): Promise<Dataset> {
+  const rel: CifarRelease = {
+    ...official,
+    trainFiles: [...(options.trainFiles ?? official.trainFiles)],
+    testFiles: [...(options.testFiles ?? official.testFiles)],
+  };
   const dir = resolveDataDir(options.dataDir);
+  const custom = options.trainFiles !== undefined || options.testFiles !== undefined;
+  if (custom && [...rel.trainFiles, ...rel.testFiles].every((f) => isAbsolute(f))) {
+    // Every file named by path: no release folder or archive needed.
+    return toDataset(rel, await readFolder(rel, dir, dir), [...rel.trainFiles, ...rel.testFiles].join(", "), options.labels ?? "fine");
+  }
   const folder = join(dir, rel.folder);
   const archive = join(dir, rel.archive);
   let split: { train: CifarArrays; test: CifarArrays };
@@ -135,7 +151,7 @@ function toDataset(rel: CifarRelease, split: { train: CifarArrays; test: CifarAr
 
 async function readFolder(rel: CifarRelease, folder: string, dir: string): Promise<{ train: CifarArrays; test: CifarArrays }> {
   const read = async (names: string[]): Promise<CifarArrays> => {
-    const files = names.map((n) => join(folder, n));
+    const files = names.map((n) => (isAbsolute(n) ? n : join(folder, n)));
     for (const f of files) {
       if (!isFile(f)) {
         throw new DataError(`${f} is missing (the ${rel.folder}/ folder is incomplete). ${placementHint(rel, dir)}`, {
@@ -237,7 +253,8 @@ async function readArchive(rel: CifarRelease, archive: string, dir: string): Pro
     const parts = names.map((n) => {
       const a = seen.get(`${rel.folder}/${n}`);
       if (!a) {
-        throw new DataError(`${archive} has no member ${rel.folder}/${n} (not the official archive or truncated). ${placementHint(rel, dir)}`, {
+        const hint = isAbsolute(n) ? "an absolute path cannot name an archive member; extract the archive or list member names" : placementHint(rel, dir);
+        throw new DataError(`${archive} has no member ${rel.folder}/${n} (not the official archive, truncated, or a wrong train_files/test_files name). ${hint}`, {
           file: archive,
           url: rel.url,
         });

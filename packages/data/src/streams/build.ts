@@ -7,6 +7,8 @@ import { resolveClassOrder, type ClassOrderSpec } from "./orders.js";
 import { partitionClasses } from "./partition.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
 import { streamConfigSchema, type StreamConfig } from "./schema.js";
+import { applySplitFiles } from "./split-files.js";
+import { resolveNormalization } from "./normalize.js";
 import { carveValidation, concatIndices, indicesByClass, inverseLabelMap, limitIndices } from "./subset.js";
 import { PlannedStream, type BuiltStream, type TaskPlan } from "./task-stream.js";
 import { permutePixels, rotateImages } from "./transforms.js";
@@ -84,9 +86,17 @@ function classPools(dataset: Dataset, config: StreamConfig, rng: RngAccess): Cla
   const byTest = indicesByClass(dataset.test.labels, dataset.numClasses);
   const train = byTrain.map((ix, c) => (trainLimit === undefined ? ix : limitIndices(ix, trainLimit, rng.get(), `stream-limit/train/class${c}`)));
   const test = byTest.map((ix, c) => (testLimit === undefined ? ix : limitIndices(ix, testLimit, rng.get(), `stream-limit/test/class${c}`)));
-  if (!config.validation) return { train, test };
   const v = config.validation;
-  const split = train.map((ix, c) => carveValidation(ix, v.fraction, rng.get(), `${v.stream}/class${c}`));
+  if (!v || (v.fraction ?? v.per_class) === 0) return { train, test };
+  const split = train.map((ix, c) => {
+    const n = v.per_class ?? Math.round(ix.length * (v.fraction as number));
+    if (ix.length > 0 && n >= ix.length) {
+      throw new ConfigError(`holding out ${n} validation images of class ${c} leaves none of its ${ix.length} for training`, {
+        path: v.per_class !== undefined ? "stream.validation.per_class" : "stream.validation.fraction",
+      });
+    }
+    return carveValidation(ix, n, rng.get(), `${v.stream}/class${c}`);
+  });
   return { train: split.map((s) => s[0]), validation: split.map((s) => s[1]), test };
 }
 
@@ -195,12 +205,15 @@ export async function buildStream(config: StreamConfig, options: BuildStreamOpti
     throw new ConfigError(issue?.message ?? "invalid stream config", { path });
   }
   const cfg = parsed.data;
-  const dataset = await loadDataset(cfg.dataset, {
+  let dataset = await loadDataset(cfg.dataset, {
     dataDir: options.dataDir,
     download: options.download,
     downloadTimeoutMs: options.downloadTimeoutMs,
     onProgress: options.onProgress,
   });
+  let splitDigest: string | undefined;
+  if (cfg.split_files) ({ dataset, digest: splitDigest } = applySplitFiles(dataset, cfg.split_files));
+  const normalization = resolveNormalization(cfg.normalize, dataset);
   const rng = new RngAccess(options.seed);
   const pools = classPools(dataset, cfg, rng);
   let labelMap: number[];
@@ -241,6 +254,7 @@ export async function buildStream(config: StreamConfig, options: BuildStreamOpti
       test: p.test.length,
       ...(p.unlabelled ? { unlabelled: p.unlabelled.length } : {}),
     })),
+    ...(splitDigest ? { splitFilesSha256: splitDigest } : {}),
     ...extra,
   };
   // Seed last: only recorded if some random choice depended on it.
@@ -256,6 +270,7 @@ export async function buildStream(config: StreamConfig, options: BuildStreamOpti
     hash,
     descriptor,
     online,
+    normalization,
     classNames: labelMap.map((c) => dataset.classNames[c] ?? String(c)),
   });
 }

@@ -9,9 +9,9 @@ import type { DatasetConfig } from "./schema.js";
 export async function loadDataset(config: DatasetConfig, options: LoadOptions = {}): Promise<Dataset> {
   switch (config.name) {
     case "cifar10":
-      return loadCifar10(options);
+      return loadCifar10({ ...options, trainFiles: config.train_files, testFiles: config.test_files });
     case "cifar100":
-      return loadCifar100({ ...options, labels: config.labels });
+      return loadCifar100({ ...options, labels: config.labels, trainFiles: config.train_files, testFiles: config.test_files });
     case "mnist":
       return loadMnist(options);
     case "fashion-mnist":

@@ -1,12 +1,24 @@
 import { z } from "zod";
 
 /** `dataset:` inside a stream section. Data-generating seeds are fixed per dataset, not per run. */
+const cifarFilesSchema = z
+  .array(z.string().min(1))
+  .min(1)
+  .optional()
+  .describe("Binary batch files to read instead of the official ones (names inside the release folder or archive, or absolute paths), for a custom split");
+
 export const datasetConfigSchema = z
   .discriminatedUnion("name", [
-    z.strictObject({ name: z.literal("cifar10").describe("CIFAR-10 binary release (60k 32x32 RGB, 10 classes)") }),
+    z.strictObject({
+      name: z.literal("cifar10").describe("CIFAR-10 binary release (60k 32x32 RGB, 10 classes)"),
+      train_files: cifarFilesSchema.describe("Train batch files (default data_batch_1.bin .. data_batch_5.bin)"),
+      test_files: cifarFilesSchema.describe("Test batch files (default test_batch.bin)"),
+    }),
     z.strictObject({
       name: z.literal("cifar100").describe("CIFAR-100 binary release (60k 32x32 RGB)"),
       labels: z.enum(["fine", "coarse"]).default("fine").describe("100 fine classes or 20 coarse superclasses"),
+      train_files: cifarFilesSchema.describe("Train files (default train.bin)"),
+      test_files: cifarFilesSchema.describe("Test files (default test.bin)"),
     }),
     z.strictObject({ name: z.literal("mnist").describe("MNIST idx files (60k/10k 28x28 grey)") }),
     z.strictObject({ name: z.literal("fashion-mnist").describe("Fashion-MNIST idx files (60k/10k 28x28 grey)") }),
@@ -39,6 +51,7 @@ export const datasetConfigSchema = z
   .describe("Which dataset the stream is cut from");
 
 export type DatasetConfig = z.output<typeof datasetConfigSchema>;
+export type NormalizeConfig = z.output<typeof normalizeSchema>;
 
 const orderSchema = z
   .union([z.enum(["random", "dataset", "icarl", "pycil"]), z.array(z.number().int().nonnegative()).min(1)])
@@ -48,10 +61,33 @@ const orderSchema = z
 
 const validationSchema = z
   .strictObject({
-    fraction: z.number().gt(0).lt(1).describe("Fraction of each class's training images held out for validation"),
+    fraction: z.number().min(0).lt(1).optional().describe("Fraction of each class's training images held out for validation (0: none)"),
+    per_class: z.number().int().min(0).optional().describe("Training images per class held out for validation (0: none)"),
     stream: z.string().min(1).default("validation").describe("Name of the RNG stream that picks the held-out images"),
   })
+  .refine((v) => (v.fraction === undefined) !== (v.per_class === undefined), {
+    message: "give exactly one of validation.fraction and validation.per_class (0 turns the split off explicitly)",
+  })
   .describe("Validation split carved from train, per class (use it for model selection, never the test set)");
+
+const channelValues = z.union([z.number(), z.array(z.number()).min(1)]);
+
+export const normalizeSchema = z
+  .union([
+    z.enum(["dataset", "none"]),
+    z.tuple([channelValues, channelValues]).describe("[mean, std] on the 0..1 scale: one number for every channel or one per channel"),
+  ])
+  .describe("Input normalisation: dataset (its published per-channel mean/std; the default), none (pixels / 255 only), or [mean, std]");
+
+const splitFilesSchema = z
+  .strictObject({
+    train: z.string().min(1).describe("Text file of 0-based indices (whitespace separated) of the training images"),
+    test: z.string().min(1).describe("Text file of 0-based indices of the test images"),
+  })
+  .describe(
+    "Custom train/test split by index files. Indices address the dataset's train images followed by its test images " +
+      "(i >= number of train images is test image i - that number); the two files must not overlap",
+  );
 
 const limitSchema = z
   .union([
@@ -87,6 +123,8 @@ const common = {
   validation: validationSchema.optional(),
   limit_per_class: limitSchema.optional(),
   labels: labelsConfigSchema.optional(),
+  normalize: normalizeSchema.optional(),
+  split_files: splitFilesSchema.optional(),
 };
 
 const incrementSchema = z

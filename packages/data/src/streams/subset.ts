@@ -21,12 +21,11 @@ export function limitIndices(indices: Int32Array, limit: number | undefined, rng
 }
 
 /**
- * Split one class's indices into (train, validation). The held-out set is keyed by class, not by
- * task, so changing the task split never changes which images are held out.
+ * Split one class's indices into (train, validation) with `n` held out. The held-out set is keyed
+ * by class, not by task, so changing the task split never changes which images are held out.
  */
-export function carveValidation(indices: Int32Array, fraction: number, rng: SeededRng, key: string): [Int32Array, Int32Array] {
-  const n = Math.round(indices.length * fraction);
-  if (n === 0) return [indices, new Int32Array(0)];
+export function carveValidation(indices: Int32Array, n: number, rng: SeededRng, key: string): [Int32Array, Int32Array] {
+  if (n <= 0) return [indices, new Int32Array(0)];
   const held = new Set(rng.derive(key).sampleIndices(indices.length, n));
   const train: number[] = [];
   const val: number[] = [];

@@ -50,6 +50,8 @@ export interface PlannedStreamInit {
   hash: string;
   descriptor: Record<string, unknown>;
   online: boolean;
+  /** Input normalisation the stream's consumers apply (undefined: pixels / 255 only). */
+  normalization: { mean: readonly number[]; std: readonly number[] } | undefined;
   classNames: string[];
 }
 
@@ -90,7 +92,7 @@ export class PlannedStream implements BuiltStream {
     this.classNames = Object.freeze(init.classNames);
     this.inputShape = init.dataset.shape;
     this.hash = init.hash;
-    this.normalization = init.dataset.normalization;
+    this.normalization = init.normalization;
     this.online = init.online;
     this.descriptor = Object.freeze(init.descriptor);
     this.source = init.dataset.source;

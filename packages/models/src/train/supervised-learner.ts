@@ -38,6 +38,12 @@ export interface TrainingConfig {
   warmup?: WarmupConfig;
   /** Cap on optimizer steps per task (quick runs); undefined = full epochs. */
   maxStepsPerTask?: number;
+  /**
+   * Optimizer state (momentum, Adam moments and step count) at a task boundary: "reset" (the
+   * default; a fresh optimizer per task, as PyCIL and Avalanche do) or "keep" (one optimizer for
+   * the whole stream, as van de Ven's Split-MNIST code does). Slots of a grown head restart at zero.
+   */
+  optimizerAcrossTasks?: "reset" | "keep";
 }
 
 export interface SupervisedLearnerOptions {
@@ -147,8 +153,10 @@ export class SupervisedLearner implements Learner {
     const event = { task, model: this.model, context };
     if (!resume) {
       // A resumed task restored its optimizer, plugins and selection from the checkpoint instead.
-      this.optimizer?.dispose();
-      this.optimizer = createOptimizer(cfg.optimizer); // fresh per task, as PyCIL and Avalanche do
+      if (!this.optimizer || (cfg.optimizerAcrossTasks ?? "reset") === "reset") {
+        this.optimizer?.dispose();
+        this.optimizer = createOptimizer(cfg.optimizer);
+      }
       this.selection?.dispose();
       this.selection = this.options.selectBest && task.validation && task.validation.count > 0 ? new BestEpoch() : undefined;
       for (const p of this.plugins) await p.onTaskStart?.(event);
