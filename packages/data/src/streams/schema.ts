@@ -183,6 +183,8 @@ export const fewShotClassIncrementalSchema = z.strictObject({
   dataset: common.dataset,
   validation: common.validation,
   limit_per_class: common.limit_per_class,
+  normalize: common.normalize,
+  split_files: common.split_files,
   split: z
     .union([
       z.literal("seeded"),
