@@ -33,6 +33,20 @@ export {
   type RunDirContents,
 } from "./run-dir.js";
 export { logExperimentResult, logRunDir, runTags, type LogResultOptions } from "./experiment-result.js";
-export { accuracyHeatmapSvg, accuracyCurvesSvg, accuracyColor, seenTaskAccuracy, type CurvesOptions, type AccuracyMatrix } from "./svg.js";
+export { accuracyHeatmapSvg, accuracyCurvesSvg, accuracyColor, seenTaskAccuracy, accuracyOverlaySvg, type CurvesOptions, type OverlaySeries, type OverlayOptions, type AccuracyMatrix } from "./svg.js";
 export { renderReport, writeReport } from "./report.js";
+export {
+  configDiff,
+  groupRuns,
+  meanStd,
+  isRepeatKey,
+  isSweepDir,
+  readSweepDir,
+  sweepPoints,
+  type ConfigDiff,
+  type MeanStd,
+  type RunGroup,
+  type SweepContents,
+  type SweepPoint,
+} from "./compare.js";
 export { RUN_STATUS_CODES, MLFLOW_TAGS, type MetricRecord, type KeyValue, type LogBatch, type MlflowRunStatus, type Clock } from "./types.js";

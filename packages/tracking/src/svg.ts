@@ -176,3 +176,79 @@ export function accuracyCurvesSvg(matrix: AccuracyMatrix, options: CurvesOptions
   parts.push(`</svg>`);
   return parts.join("\n");
 }
+
+export interface OverlaySeries {
+  label: string;
+  /** Value per step (null = nothing at this step). */
+  mean: readonly (number | null)[];
+  /** Spread per step, drawn as a band mean ± std where given and > 0. */
+  std?: readonly (number | null)[];
+}
+
+export interface OverlayOptions {
+  id?: string;
+  title?: string;
+  yLabel?: string;
+}
+
+/** Several runs' (or groups') curves on one set of axes: mean lines with ± std bands. */
+export function accuracyOverlaySvg(series: readonly OverlaySeries[], options: OverlayOptions = {}): string {
+  const steps = Math.max(0, ...series.map((s) => s.mean.length));
+  const width = 640;
+  const legendRows = Math.min(series.length, 12);
+  const top = 40;
+  const plotH = 250;
+  const height = top + plotH + 50 + legendRows * 16 + 10;
+  const left = 60;
+  const plotW = width - left - 30;
+  const xOf = (i: number): number => left + (steps <= 1 ? plotW / 2 : (i / (steps - 1)) * plotW);
+  const yOf = (v: number): number => top + plotH - (Math.min(100, Math.max(0, v)) / 100) * plotH;
+  const id = options.id ?? "accuracy-overlay";
+  const title = options.title ?? "A_t over training (seen tasks), mean ± std over seeds";
+  const parts: string[] = [];
+  parts.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" id="${escapeXml(id)}" class="accuracy-overlay" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+  );
+  parts.push(`<title>${escapeXml(title)}</title>`);
+  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  parts.push(`<text x="${left + plotW / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
+  for (const v of [0, 25, 50, 75, 100]) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${fmt(yOf(v))}" y2="${fmt(yOf(v))}" stroke="#dddddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${fmt(yOf(v) + 4)}" text-anchor="end">${v}</text>`);
+  }
+  for (let i = 0; i < steps; i++) parts.push(`<text x="${fmt(xOf(i))}" y="${top + plotH + 16}" text-anchor="middle">${i}</text>`);
+  parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="black"/>`);
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="black"/>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 34}" text-anchor="middle">trained through task i</text>`);
+  parts.push(`<text transform="translate(18,${top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel ?? "A_t (%)")}</text>`);
+  series.forEach((s, k) => {
+    const colour = SERIES[k % SERIES.length] as string;
+    const idx = s.mean.map((v, i) => (v === null || v === undefined ? -1 : i)).filter((i) => i >= 0);
+    if (idx.length === 0) return;
+    const sd = (i: number): number => {
+      const v = s.std?.[i];
+      return typeof v === "number" && Number.isFinite(v) ? v : 0;
+    };
+    if (idx.some((i) => sd(i) > 0)) {
+      const upper = idx.map((i) => `${fmt(xOf(i))},${fmt(yOf((s.mean[i] as number) + sd(i)))}`);
+      const lower = idx.map((i) => `${fmt(xOf(i))},${fmt(yOf((s.mean[i] as number) - sd(i)))}`).reverse();
+      parts.push(`<polygon class="band" data-label="${escapeXml(s.label)}" fill="${colour}" fill-opacity="0.18" stroke="none" points="${[...upper, ...lower].join(" ")}"/>`);
+    }
+    const pts = idx.map((i) => `${fmt(xOf(i))},${fmt(yOf(s.mean[i] as number))}`);
+    const data = s.mean.map((v) => (v === null || v === undefined ? "" : String(v))).join(" ");
+    parts.push(`<polyline class="series" data-label="${escapeXml(s.label)}" data-values="${data}" fill="none" stroke="${colour}" stroke-width="2" points="${pts.join(" ")}"/>`);
+    for (const p of pts) {
+      const [x, y] = p.split(",");
+      parts.push(`<circle cx="${x}" cy="${y}" r="2.5" fill="${colour}"/>`);
+    }
+  });
+  series.slice(0, legendRows).forEach((s, k) => {
+    const y = top + plotH + 52 + k * 16;
+    const colour = SERIES[k % SERIES.length] as string;
+    parts.push(`<line x1="${left}" x2="${left + 20}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"/>`);
+    parts.push(`<text x="${left + 26}" y="${y + 4}">${escapeXml(s.label.length > 90 ? `${s.label.slice(0, 87)}...` : s.label)}</text>`);
+  });
+  if (series.length > legendRows) parts.push(`<text x="${left}" y="${height - 4}">(${series.length - legendRows} more not in the legend)</text>`);
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}

@@ -26,7 +26,9 @@ export function runJson(overrides: Partial<RunJson> = {}): RunJson {
 }
 
 /** Writes a run directory in the CLI's format. */
-export function writeRunDir(dir: string, run: RunJson = runJson(), matrix: (number | null)[][] = MATRIX): string {
+export const CONFIG_YAML = "stream:\n  increment: 10\n  scenario: class-incremental\nmodel:\n  hidden: [256, 256]\nlr: 0.01\n";
+
+export function writeRunDir(dir: string, run: RunJson = runJson(), matrix: (number | null)[][] = MATRIX, configYaml: string = CONFIG_YAML): string {
   mkdirSync(dir, { recursive: true });
   const acc: AccuracyMatrixJson = { matrix, taskClasses: matrix.map((_, i) => [2 * i, 2 * i + 1]) };
   const avg = matrix.map((row) => {
@@ -35,7 +37,7 @@ export function writeRunDir(dir: string, run: RunJson = runJson(), matrix: (numb
   });
   const metrics: MetricsJson = { final: { avg_accuracy: avg[avg.length - 1], forgetting: 14.2 }, perStep: avg.map((a) => ({ avg_accuracy: a })) };
   writeFileSync(join(dir, "run.json"), JSON.stringify(run));
-  writeFileSync(join(dir, "config.yaml"), "stream:\n  increment: 10\n  scenario: class-incremental\nmodel:\n  hidden: [256, 256]\nlr: 0.01\n");
+  writeFileSync(join(dir, "config.yaml"), configYaml);
   writeFileSync(join(dir, "accuracy_matrix.json"), JSON.stringify(acc));
   writeFileSync(join(dir, "metrics.json"), JSON.stringify(metrics));
   return dir;

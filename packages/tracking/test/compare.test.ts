@@ -1,0 +1,136 @@
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { configDiff, groupRuns, meanStd, readSweepDir, sweepPoints } from "../src/compare.js";
+import { readRunDir } from "../src/run-dir.js";
+import { renderReport, writeReport } from "../src/report.js";
+import { runJson, writeRunDir } from "./fixtures.js";
+import { tempDir } from "./helpers.js";
+
+let tmp: ReturnType<typeof tempDir>;
+beforeEach(() => {
+  tmp = tempDir();
+});
+afterEach(() => tmp.cleanup());
+
+// Two configs (lr 0.01 and 0.001) x two seeds; output.dir differs per run and is not a treatment.
+const RUNS = [
+  { name: "a-s1", lr: "0.01", seed: 1, matrix: [[90, null], [60, 80]] },
+  { name: "a-s2", lr: "0.01", seed: 2, matrix: [[94, null], [70, 90]] },
+  { name: "b-s1", lr: "0.001", seed: 1, matrix: [[98, null], [50, 96]] },
+  { name: "b-s2", lr: "0.001", seed: 2, matrix: [[96, null], [40, 92]] },
+];
+
+function writeRuns(root: string): string[] {
+  return RUNS.map((r) =>
+    writeRunDir(join(root, r.name), runJson({ runName: r.name, seed: r.seed }), r.matrix, `name: split\nseed: ${r.seed}\ntraining:\n  lr: ${r.lr}\n  epochs: 1\noutput:\n  dir: out/${r.name}\n`),
+  );
+}
+
+const cells = (html: string, tableId: string): string[][] => {
+  const body = new RegExp(`<table id="${tableId}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(html)?.[1] ?? "";
+  return [...body.matchAll(/<tr>(.*?)<\/tr>/g)].map((m) => [...(m[1] as string).matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1] as string));
+};
+
+describe("comparing runs", () => {
+  it("mean ± std uses the sample standard deviation", () => {
+    expect(meanStd([70, 80])).toEqual({ mean: 75, std: Math.sqrt(50), n: 2 });
+    expect(meanStd([5])).toEqual({ mean: 5, std: 0, n: 1 });
+    expect(meanStd([]).n).toBe(0);
+  });
+
+  it("the config diff lists exactly the keys that differ", () => {
+    const runs = writeRuns(tmp.dir).map((d) => readRunDir(d));
+    const diff = configDiff(runs.map((r) => r.config));
+    expect(diff.keys).toEqual(["output.dir", "seed", "training.lr"]);
+    expect(diff.values[2]).toEqual(["out/b-s1", "1", "0.001"]);
+    expect(diff.common).toEqual({ name: "split", "training.epochs": "1" });
+  });
+
+  it("groups by everything but the seed (and output location), with mean ± std of metrics and of A_t", () => {
+    const runs = writeRuns(tmp.dir).map((d) => readRunDir(d));
+    const groups = groupRuns(runs);
+    expect(groups.map((g) => [g.label, g.members, g.seeds])).toEqual([
+      ["training.lr=0.01", [0, 1], [1, 2]],
+      ["training.lr=0.001", [2, 3], [1, 2]],
+    ]);
+    // Final avg_accuracy (fixture: mean of the last row): 70, 80 and 73, 66.
+    expect(groups[0]!.metrics.avg_accuracy).toEqual({ mean: 75, std: Math.sqrt(50), n: 2 });
+    expect(groups[1]!.metrics.avg_accuracy!.mean).toBeCloseTo(69.5, 10);
+    expect(groups[1]!.metrics.avg_accuracy!.std).toBeCloseTo(Math.sqrt(24.5), 10);
+    expect(groups[0]!.curve.map((c) => c?.mean)).toEqual([92, 75]);
+    expect(groups[1]!.curve.map((c) => c?.mean)).toEqual([97, 69.5]);
+  });
+
+  it("the report shows the config diff, the groups' mean ± std, an overlay of their curves, and each heading once", () => {
+    const out = writeReport(writeRuns(tmp.dir), join(tmp.dir, "report.html"));
+    const html = readFileSync(out, "utf8");
+    expect(cells(html, "config-diff")).toEqual([
+      ["a-s1", "out/a-s1", "1", "0.01"],
+      ["a-s2", "out/a-s2", "2", "0.01"],
+      ["b-s1", "out/b-s1", "1", "0.001"],
+      ["b-s2", "out/b-s2", "2", "0.001"],
+    ]);
+    expect(html).toContain("<th>training.lr</th>");
+    const groups = cells(html, "group-summary");
+    expect(groups.map((r) => r.slice(0, 3))).toEqual([
+      ["training.lr=0.01", "2", "1, 2"],
+      ["training.lr=0.001", "2", "1, 2"],
+    ]);
+    expect(groups[0]).toContain("75.00 ± 7.07");
+    expect(groups[1]).toContain("69.50 ± 4.95");
+    const overlay = /<svg[^>]*id="accuracy-overlay"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? "";
+    const series = [...overlay.matchAll(/<polyline class="series" data-label="([^"]+)" data-values="([^"]*)"/g)].map((m) => [m[1], m[2]]);
+    expect(series).toEqual([
+      ["training.lr=0.01 (2 runs)", "92 75"],
+      ["training.lr=0.001 (2 runs)", "97 69.5"],
+    ]);
+    expect(overlay.match(/<polygon class="band"/g)).toHaveLength(2);
+    // Each run heading once: no "<name> (<name>)".
+    for (const r of RUNS) expect(html.match(new RegExp(`<h2>${r.name}`, "g"))).toHaveLength(1);
+    expect(html).not.toMatch(/<small>/);
+  });
+
+  it("one run: nothing to diff, a group of one", () => {
+    const html = renderReport([readRunDir(writeRuns(tmp.dir)[0]!)]);
+    expect(html).toContain("One run: nothing to compare.");
+    expect(cells(html, "group-summary")[0]).toContain("70.00 (1 run)");
+  });
+});
+
+describe("sweep view", () => {
+  it("reads a sweep directory and shows mean ± std per grid point", () => {
+    const sweepDir = join(tmp.dir, "runs", "sweeps", "lr", "2026-01-01T00-00-00");
+    mkdirSync(sweepDir, { recursive: true });
+    const dirs = writeRuns(join(sweepDir, "runs"));
+    writeFileSync(join(sweepDir, "sweep.yaml"), "name: lr\nbase: ../split.yaml\nseeds: [1, 2]\ngrid:\n  training.lr: [0.01, 0.001]\n");
+    // summary.json records the paths as the sweep saw them (relative to where it ran).
+    writeFileSync(join(sweepDir, "summary.json"), JSON.stringify({ runs: dirs.map((d) => ({ runDir: relative(process.cwd(), d) })) }));
+    const sweep = readSweepDir(sweepDir);
+    expect(sweep.name).toBe("lr");
+    expect(sweep.runs).toHaveLength(4);
+    expect(sweepPoints(sweep).map((p) => [p.point, p.group.members.length])).toEqual([
+      [{ "training.lr": "0.01" }, 2],
+      [{ "training.lr": "0.001" }, 2],
+    ]);
+    const html = readFileSync(writeReport([sweepDir], join(tmp.dir, "sweep.html")), "utf8");
+    const rows = cells(html, "sweep-table-0");
+    expect(rows.map((r) => r.slice(0, 2))).toEqual([
+      ["0.01", "2"],
+      ["0.001", "2"],
+    ]);
+    expect(rows[0]).toContain("75.00 ± 7.07");
+    expect(html).toContain('id="sweep-overlay-0"');
+    expect(html).toContain("choose hyper-parameters on a validation split");
+    // The runs are in the page once each, though found twice (summary.json and the folder).
+    expect(cells(html, "final-metrics")).toHaveLength(4);
+  });
+
+  it("a summary.json naming a missing run is an error that names it", () => {
+    const sweepDir = join(tmp.dir, "sw");
+    mkdirSync(sweepDir, { recursive: true });
+    writeFileSync(join(sweepDir, "sweep.yaml"), "name: x\ngrid: {}\n");
+    writeFileSync(join(sweepDir, "summary.json"), JSON.stringify({ runs: [{ runDir: "runs/gone" }] }));
+    expect(() => readSweepDir(sweepDir)).toThrow(/lists run runs\/gone, which is not there/);
+  });
+});
