@@ -4,3 +4,4 @@ export { FscilPrototypeLearner, type FscilLearnerOptions, type FscilLearnerState
 export { FscilEvaluator, type FscilSessionReport } from "./fscil-evaluator.js";
 export { embedSet, type FrozenModel } from "./embed.js";
 export { perClassCounts, sessionMetrics } from "./session-metrics.js";
+export { SimpleCilLearner, type SimpleCilAdaptation, type SimpleCilLearnerOptions, type SimpleCilLearnerState } from "./simplecil-learner.js";
