@@ -7,8 +7,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "@mnemo/core";
-import { experimentConfigSchema } from "../../packages/cli/src/config-schema.js";
-import { runFromConfig } from "../../packages/cli/src/commands/run.js";
+import { configSchema, defaultRegistry, runFromConfig } from "@mnemo/experiment";
+
+const experimentConfigSchema = configSchema(defaultRegistry);
 
 const root = resolve(import.meta.dirname, "../..");
 const configs = readdirSync(join(root, "configs")).filter((f) => f.endsWith(".yaml"));
@@ -30,8 +31,7 @@ describe("configs/", () => {
     const out = mkdtempSync(join(tmpdir(), "mnemo-configs-"));
     process.env.MLFLOW_TRACKING_URI = join(out, "mlruns");
     const { runDir, result, config } = await runFromConfig(
-      { configFile: join(root, "configs", file), overrides: ["training.max_steps_per_task=3", `output.dir=${out}`], quiet: true },
-      () => {},
+      { configFile: join(root, "configs", file), overrides: ["training.max_steps_per_task=3", `output.dir=${out}`], quiet: true, log: () => {} },
     );
     expect(config.stream.kind).toBe(kind);
     const T = result.matrix.length;

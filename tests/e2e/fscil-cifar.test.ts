@@ -12,7 +12,7 @@ import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CIFAR100_TOPIC_DIR } from "../../packages/data/src/streams/fscil.js";
 import { fineToCoarse, generateCifarRecords } from "../../packages/data/src/testing/generators.js";
-import { runFromConfig } from "../../packages/cli/src/commands/run.js";
+import { runFromConfig } from "@mnemo/experiment";
 
 const root = resolve(import.meta.dirname, "../..");
 const configFile = join(root, "configs/fscil-cifar.yaml");
@@ -68,7 +68,7 @@ describe("configs/fscil-cifar.yaml", () => {
     process.env.MLFLOW_TRACKING_URI = join(dir, "mlruns");
     try {
       const tiny = ["training.epochs=2", "training.max_steps_per_task=2", "training.batch_size=16", "stream.limit_per_class={train: 20, test: 4}", `output.dir=${join(dir, "runs")}`];
-      const { runDir, result } = await runFromConfig({ configFile, overrides: tiny, quiet: true }, () => {});
+      const { runDir, result } = await runFromConfig({ configFile, overrides: tiny, quiet: true, log: () => {} });
       expect(result.matrix).toHaveLength(9);
       expect(result.taskClasses.map((c) => c.length)).toEqual([60, 5, 5, 5, 5, 5, 5, 5, 5]);
       const run = JSON.parse(readFileSync(join(runDir, "run.json"), "utf8"));

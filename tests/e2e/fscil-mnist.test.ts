@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runFromConfig } from "../../packages/cli/src/commands/run.js";
+import { runFromConfig } from "@mnemo/experiment";
 
 const root = resolve(import.meta.dirname, "../..");
 const configFile = join(root, "configs/fscil-mnist.yaml");
@@ -37,7 +37,7 @@ describe("fscil-mnist: TEEN vs plain prototypes over 5 seeds", () => {
     const t0 = Date.now();
     const runs: Step[][] = [];
     for (const seed of SEEDS) {
-      const { runDir } = await runFromConfig({ configFile, overrides: [`seed=${seed}`, `output.dir=${join(out, "runs")}`], quiet: true }, () => {});
+      const { runDir } = await runFromConfig({ configFile, overrides: [`seed=${seed}`, `output.dir=${join(out, "runs")}`], quiet: true, log: () => {} });
       runs.push((JSON.parse(readFileSync(join(runDir, "metrics.json"), "utf8")) as { perStep: Step[] }).perStep);
     }
     const seconds = (Date.now() - t0) / 1000;

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MlflowTestServer } from "@mnemo/tracking/testing";
-import { runFromConfig } from "../../packages/cli/src/commands/run.js";
+import { runFromConfig } from "@mnemo/experiment";
 
 const root = resolve(import.meta.dirname, "../..");
 let server: MlflowTestServer;
@@ -26,8 +26,7 @@ describe("mnemo run → MLflow server", () => {
     // Two 500s during the run: retried, nothing lost.
     server.inject({ kind: "status", status: 500 }, { path: "log-batch", times: 2 });
     const { result, runDir } = await runFromConfig(
-      { configFile: join(root, "configs/cil-mnist.yaml"), overrides: ["training.max_steps_per_task=10", "model.hidden=[32]", `output.dir=${out}`], quiet: true },
-      () => {},
+      { configFile: join(root, "configs/cil-mnist.yaml"), overrides: ["training.max_steps_per_task=10", "model.hidden=[32]", `output.dir=${out}`], quiet: true, log: () => {} },
     );
     delete process.env.MLFLOW_TRACKING_URI;
 

@@ -13,8 +13,9 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { loadConfig, selectBackend } from "@mnemo/core";
-import { experimentConfigSchema } from "../../packages/cli/src/config-schema.js";
-import { runFromConfig } from "../../packages/cli/src/commands/run.js";
+import { configSchema, defaultRegistry, runFromConfig } from "@mnemo/experiment";
+
+const experimentConfigSchema = configSchema(defaultRegistry);
 
 const root = resolve(import.meta.dirname, "../..");
 const STEPS = 40;
@@ -39,8 +40,7 @@ afterAll(() => {
 async function finalAccuracy(config: string, extra: string[] = []): Promise<{ acc: number; leaked: number; row: number[] }> {
   const before = tf.memory().numTensors;
   const { result } = await runFromConfig(
-    { configFile: join(root, "configs", config), overrides: [`output.dir=${join(out, "runs")}`, `training.max_steps_per_task=${STEPS}`, EVAL, ...extra], quiet: true },
-    () => {},
+    { configFile: join(root, "configs", config), overrides: [`output.dir=${join(out, "runs")}`, `training.max_steps_per_task=${STEPS}`, EVAL, ...extra], quiet: true, log: () => {} },
   );
   const last = result.matrix[result.matrix.length - 1] as number[];
   process.stderr.write(`${config}: final row ${last.map((v) => v.toFixed(1)).join(" ")}\n`);

@@ -15,7 +15,7 @@ import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { imagesToTensor, labelsToTensor, MemoryTracker, SeededRng, selectBackend, type ExperimentContext, type ImageSet, type Task, type TaskStream } from "@mnemo/core";
+import { imagesToTensor, packRows, labelsToTensor, MemoryTracker, SeededRng, selectBackend, type ExperimentContext, type ImageSet, type Task, type TaskStream } from "@mnemo/core";
 import { createBackbone, SupervisedLearner } from "@mnemo/models";
 import { ReservoirBuffer } from "@mnemo/replay";
 import { experienceReplay } from "@mnemo/replay/plugins";
@@ -101,7 +101,7 @@ const bufferUs = median(bufferRuns);
 
 // (b) ER's whole per-step bookkeeping, driven like the learner drives it (same "batching" draws).
 const erRng = new SeededRng(4);
-const er = experienceReplay({ rng: erRng, capacity: M, replayBatchSize: BATCH, sampleShape: SHAPE, numClasses: CLASSES });
+const er = experienceReplay({ rng: erRng.scope("er"), capacity: M, replayBatchSize: BATCH, sampleShape: SHAPE, numClasses: CLASSES });
 const big = randomSet(M + BATCH * 64, 5);
 const bigTask: Task = { ...task, train: big };
 const model = undefined as never;
@@ -111,7 +111,8 @@ const order = erRng.stream("batching").permutation(big.count);
 const perEpoch = Math.floor(big.count / BATCH);
 for (let it = 0; it < perEpoch; it++) {
   const idx = order.slice(it * BATCH, (it + 1) * BATCH);
-  const batch = tf.tidy(() => ({ x: imagesToTensor(big, idx, normalization), y: labelsToTensor(big, idx), streamCount: idx.length }));
+  const indices = Int32Array.from(idx);
+  const batch = tf.tidy(() => ({ x: imagesToTensor(big, idx, normalization), y: labelsToTensor(big, idx), streamCount: idx.length, indices, raw: packRows(big, indices) }));
   const t = performance.now();
   const event = { task: bigTask, model, context, batch, epoch: 0, iteration: it };
   const replaced = er.onBatch?.(event);

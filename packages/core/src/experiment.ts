@@ -34,6 +34,13 @@ export interface Batch {
   extras?: Record<string, tf.Tensor>;
   /** Which rows came from the current task's stream (the rest are replayed). */
   streamCount: number;
+  /** Where the stream rows (0..streamCount-1) come from: their indices in `task.train`. */
+  indices: Int32Array;
+  /**
+   * The stream rows' un-augmented uint8 images, packed [streamCount, h, w, c] (Mammoth's
+   * `not_aug_inputs`): what a buffer stores, without re-deriving it from the float batch.
+   */
+  raw: Uint8Array;
 }
 
 /** The live model a learner trains: plugins read (and some swap) it. */

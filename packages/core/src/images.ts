@@ -44,3 +44,22 @@ export function range(start: number, end: number): Int32Array {
   for (let i = 0; i < r.length; i++) r[i] = start + i;
   return r;
 }
+
+/** Packed uint8 images [indices.length, h, w, c] of the given rows of a set. */
+export function packRows(set: ImageSet, indices: ArrayLike<number>): Uint8Array {
+  const [h, w, c] = set.shape;
+  const size = h * w * c;
+  const out = new Uint8Array(indices.length * size);
+  for (let k = 0; k < indices.length; k++) {
+    const src = (indices[k] as number) * size;
+    out.set(set.images.subarray(src, src + size), k * size);
+  }
+  return out;
+}
+
+/** Labels of the given rows of a set. */
+export function pickLabels(set: ImageSet, indices: ArrayLike<number>): Int32Array {
+  const out = new Int32Array(indices.length);
+  for (let k = 0; k < indices.length; k++) out[k] = set.labels[indices[k] as number] as number;
+  return out;
+}

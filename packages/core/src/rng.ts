@@ -183,7 +183,12 @@ export class RandomStream {
  * The run's random source. Every random choice in Mnemo goes through a named stream of it:
  * "stream" (class order), "init" (weights), "batching", "buffer", "augment", ...
  */
-export class SeededRng {
+/** Named random streams: a `SeededRng`, or one component's scope of it (`rng.scope("er")`). */
+export interface RandomStreams {
+  stream(name: string): RandomStream;
+}
+
+export class SeededRng implements RandomStreams {
   readonly seed: number;
   private readonly streams = new Map<string, RandomStream>();
 
@@ -202,6 +207,15 @@ export class SeededRng {
       this.streams.set(name, s);
     }
     return s;
+  }
+
+  /**
+   * The streams of one component, named `<prefix>/<name>` (`rng.scope("er").stream("buffer")` is
+   * `rng.stream("er/buffer")`): each plugin draws from its own streams, so adding a plugin never
+   * changes another's draws. They are part of `snapshot()` like every registered stream.
+   */
+  scope(prefix: string): RandomStreams {
+    return { stream: (name) => this.stream(`${prefix}/${name}`) };
   }
 
   /** A fresh, independent stream that is not registered (e.g. one per task: `derive("init/task3")`). */

@@ -17,11 +17,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { ConfigError, loadConfig, positiveInt, summarize } from "@mnemo/core";
+import { formatTable, loadExperimentConfig, pct, runFromConfig } from "@mnemo/experiment";
 import { createTracker } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { z } from "zod";
-import { runFromConfig } from "./run.js";
-import { formatTable, pct } from "../table.js";
+import { runWithReporter } from "./run.js";
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown())]);
 export const sweepSchema = z.strictObject({
@@ -62,8 +62,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (total > sweep.max_runs) throw loaded.errorAt("grid", `${total} runs exceed max_runs (${sweep.max_runs}); raise max_runs if you mean it`);
   // Validate every combination before running any, so a typo fails in seconds, not hours.
   const fixed = Object.entries(sweep.set).map(([k, v]) => toOverride(k, v));
-  const { experimentConfigSchema } = await import("../config-schema.js");
-  for (const p of points) loadConfig(base, experimentConfigSchema, { overrides: [...fixed, ...Object.entries(p).map(([k, v]) => toOverride(k, v))] });
+  for (const p of points) loadExperimentConfig(base, { overrides: [...fixed, ...Object.entries(p).map(([k, v]) => toOverride(k, v))] });
 
   const out = join("runs", "sweeps", sweep.name, new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19));
   mkdirSync(out, { recursive: true });
@@ -78,7 +77,8 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       k++;
       const overrides = [...fixed, ...Object.entries(point).map(([key, v]) => toOverride(key, v)), `seed=${seed}`];
       process.stdout.write(`\n[${k}/${total}] ${overrides.join(" ")}\n`);
-      const { result, runDir } = await runFromConfig({ configFile: base, overrides, quiet, parentRunId: parentId }, quiet ? () => {} : undefined);
+      const args = { configFile: base, overrides, quiet, parentRunId: parentId };
+      const { result, runDir } = quiet ? await runFromConfig({ ...args, log: () => {} }) : await runWithReporter(args);
       const s = summarize(result.matrix, { testSizes: result.testSizes });
       rows.push({ point, seed, runDir, acc: s.finalAverageAccuracy, aia: s.averageIncrementalAccuracy });
     }

@@ -22,6 +22,7 @@ import {
   disposeTree,
   imagesToTensor,
   labelsToTensor,
+  packRows,
   ProgressBar,
   treeKeys,
 } from "@mnemo/core";
@@ -176,10 +177,11 @@ export class SupervisedLearner implements Learner {
       for (let it = resume && epoch === startEpoch ? resume.iteration : 0; it < stepsPerEpoch && step < totalSteps; it++, step++) {
         const idx = order.subarray(it * cfg.batchSize, Math.min(n, (it + 1) * cfg.batchSize));
         const lr = learningRate(cfg.lr, cfg.schedule, epoch + it / stepsPerEpoch, cfg.epochs, cfg.warmup);
+        const indices = idx.slice();
         let batch: Batch = tf.tidy(() => {
           const augment = this.options.augment;
           const x = augment ? augment(imagesToTensor(task.train, idx)) : imagesToTensor(task.train, idx, norm);
-          return { x, y: labelsToTensor(task.train, idx), streamCount: idx.length };
+          return { x, y: labelsToTensor(task.train, idx), streamCount: idx.length, indices, raw: packRows(task.train, indices) };
         });
         const batchEvent = { ...event, batch, epoch, iteration: it };
         for (const p of this.plugins) {

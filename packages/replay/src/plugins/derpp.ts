@@ -11,15 +11,14 @@
  * columns only (the stored width is kept per sample).
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Plugin, PluginState, SeededRng } from "@mnemo/core";
-import { ShapeError } from "@mnemo/core";
+import { pickLabels, ShapeError, type Plugin, type PluginState, type RandomStreams } from "@mnemo/core";
 import { ReservoirBuffer, type ReservoirState } from "../reservoir.js";
 import type { ReplayBatch } from "../layout.js";
 import { appendRows, replayImages, reweightCrossEntropy, type Augment } from "./replay-batch.js";
-import { StreamTap, type StreamRows, type StreamTapState } from "./stream-tap.js";
 
 export interface DerppOptions {
-  rng: SeededRng;
+  /** This plugin's RNG streams (e.g. `rng.scope("derpp")`): the buffer draws from its stream "buffer". */
+  rng: RandomStreams;
   capacity: number;
   /** Samples per replay batch (each of the two). */
   replayBatchSize: number;
@@ -61,10 +60,8 @@ export function derpp(options: DerppOptions): DerppPlugin {
     fields: { [LOGITS]: { type: "float32", width: numClasses }, [WIDTH]: { type: "int32", width: 1 } },
     seed: options.rng.stream("buffer"),
   });
-  const tap = new StreamTap(options.rng);
   const first: ReplayBatch = buffer.createBatch(b);
   const second: ReplayBatch = buffer.createBatch(b);
-  let pending: StreamRows | null = null;
   let pendingLogits: { data: Float32Array; width: number } | null = null;
   /** Rows of the current batch: [stream | logit replay (n1) | label replay (n2)]. */
   let n1 = 0;
@@ -73,12 +70,8 @@ export function derpp(options: DerppOptions): DerppPlugin {
   return {
     name: "derpp",
     buffer,
-    onTaskStart() {
-      tap.taskStart();
-    },
     onBatch(event) {
       const { batch, context, model } = event;
-      pending = tap.rows(event);
       n1 = buffer.sample(b, first);
       n2 = n1 === 0 ? 0 : buffer.sample(b, second);
       if (n1 === 0) return;
@@ -118,20 +111,18 @@ export function derpp(options: DerppOptions): DerppPlugin {
         return tf.add(reweightCrossEntropy(logits, batch.y, rowWeights), tf.mul(mse, alpha)) as tf.Scalar;
       });
     },
-    onStepEnd() {
-      if (!pending || !pendingLogits) return;
-      const count = pending.labels.length;
+    onStepEnd({ batch, task }) {
+      if (!pendingLogits) return;
+      const count = batch.streamCount;
       const stored = new Float32Array(count * numClasses);
       const { data, width } = pendingLogits;
       for (let i = 0; i < count; i++) stored.set(data.subarray(i * width, (i + 1) * width), i * numClasses);
-      buffer.addBatch({ images: pending.images, labels: pending.labels, fields: { [LOGITS]: stored, [WIDTH]: new Int32Array(count).fill(width) } });
-      pending = null;
+      buffer.addBatch({ images: batch.raw, labels: pickLabels(task.train, batch.indices), fields: { [LOGITS]: stored, [WIDTH]: new Int32Array(count).fill(width) } });
       pendingLogits = null;
     },
-    state: () => ({ buffer: buffer.state(), tap: tap.state() }),
+    state: () => ({ buffer: buffer.state() }),
     loadState(state) {
       buffer.load(state.buffer as ReservoirState);
-      tap.loadState(state.tap as StreamTapState);
     },
   };
 }

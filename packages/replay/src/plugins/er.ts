@@ -4,15 +4,14 @@
  * stream batch's raw (non-augmented) images are offered to the reservoir.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Plugin, PluginState, SeededRng } from "@mnemo/core";
+import { pickLabels, type Plugin, type PluginState, type RandomStreams } from "@mnemo/core";
 import { ReservoirBuffer, type ReservoirState } from "../reservoir.js";
 import type { ReplayBatch } from "../layout.js";
 import { appendRows, replayImages, type Augment } from "./replay-batch.js";
-import { StreamTap, type StreamRows, type StreamTapState } from "./stream-tap.js";
 
 export interface ExperienceReplayOptions {
-  /** The run's RNG: the buffer uses its stream "buffer"; the learner's "batching" stream is only read. */
-  rng: SeededRng;
+  /** This plugin's RNG streams (e.g. `rng.scope("er")`): the buffer draws from its stream "buffer". */
+  rng: RandomStreams;
   /** M: samples kept. */
   capacity: number;
   /** Replayed samples per step (Mammoth `minibatch_size`; usually the training batch size). */
@@ -37,19 +36,13 @@ export function experienceReplay(options: ExperienceReplayOptions): ExperienceRe
     numClasses: options.numClasses,
     seed: options.rng.stream("buffer"),
   });
-  const tap = new StreamTap(options.rng);
   const replay: ReplayBatch = buffer.createBatch(options.replayBatchSize);
-  let pending: StreamRows | null = null;
 
   return {
     name: "er",
     buffer,
-    onTaskStart() {
-      tap.taskStart();
-    },
     onBatch(event) {
       const { batch, context } = event;
-      pending = tap.rows(event);
       // Sample before inserting: the current batch is not replayed in its own step (as in Mammoth).
       const n = buffer.sample(options.replayBatchSize, replay);
       if (n === 0) return;
@@ -60,15 +53,12 @@ export function experienceReplay(options: ExperienceReplayOptions): ExperienceRe
       y.dispose();
       return out;
     },
-    onStepEnd() {
-      if (!pending) return;
-      buffer.addBatch({ images: pending.images, labels: pending.labels });
-      pending = null;
+    onStepEnd({ batch, task }) {
+      buffer.addBatch({ images: batch.raw, labels: pickLabels(task.train, batch.indices) });
     },
-    state: () => ({ buffer: buffer.state(), tap: tap.state() }),
+    state: () => ({ buffer: buffer.state() }),
     loadState(state) {
       buffer.load(state.buffer as ReservoirState);
-      tap.loadState(state.tap as StreamTapState);
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { Task } from "@mnemo/core";
 import { GDumbBuffer, type GDumbState } from "../gdumb.js";
 import { RetrainLearner, type RetrainLearnerOptions, type SavedModel } from "./retrain-learner.js";
-import { packImages, pickLabels } from "./stream-tap.js";
+import { packRows as packImages, pickLabels } from "@mnemo/core";
 
 export interface GDumbLearnerOptions extends RetrainLearnerOptions {
   capacity: number;

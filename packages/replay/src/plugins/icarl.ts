@@ -15,7 +15,7 @@
  *   validation during the first task, the CNN logits are used).
  */
 import * as tf from "@tensorflow/tfjs";
-import { cloneTree, disposeTree, ShapeError, type ModelHandle, type ParamTree, type Plugin, type PluginState, type SeededRng } from "@mnemo/core";
+import { cloneTree, disposeTree, ShapeError, type ModelHandle, type ParamTree, type Plugin, type PluginState, type RandomStreams, packRows as packImages } from "@mnemo/core";
 import { NearestMeanClassifier, NMC_PRESETS, type NmcState } from "@mnemo/prototypes";
 import { extractFeatures } from "@mnemo/prototypes/extract";
 import { HerdingMemory, type HerdingState } from "../herding-memory.js";
@@ -24,12 +24,12 @@ import type { ReplayBatch } from "../layout.js";
 import type { MemoryPolicy } from "../policy.js";
 import { knowledgeDistillation, icarlBinaryLoss } from "./distillation.js";
 import { appendRows, replayImages, type Augment } from "./replay-batch.js";
-import { packImages } from "./stream-tap.js";
 
 export type IcarlDistillation = { kind: "kd"; temperature: number } | { kind: "bce" };
 
 export interface IcarlOptions {
-  rng: SeededRng;
+  /** This plugin's RNG streams (e.g. `rng.scope("icarl")`). */
+  rng: RandomStreams;
   sampleShape: readonly [number, number, number];
   numClasses: number;
   /** K = 2000 fixed-total ("floor": PyCIL; "ceil": the iCaRL original) or a fixed number per class. */

@@ -23,7 +23,7 @@ export function replayImages(
 /** A new batch: the learner's rows first (stream, then what earlier plugins appended), then `x`/`y`. */
 export function appendRows(batch: Batch, x: tf.Tensor, y: tf.Tensor1D, extras?: Record<string, tf.Tensor>): Batch {
   const out = tf.tidy(() => ({ x: tf.concat([batch.x, x]), y: tf.concat([batch.y, y]) as tf.Tensor1D }));
-  return { ...out, streamCount: batch.streamCount, extras: { ...batch.extras, ...extras } };
+  return { ...out, streamCount: batch.streamCount, indices: batch.indices, raw: batch.raw, extras: { ...batch.extras, ...extras } };
 }
 
 /** Per-row softmax cross-entropy [n] with integer labels. */

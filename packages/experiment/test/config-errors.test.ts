@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "@mnemo/core";
-import { experimentConfigSchema } from "../src/config-schema.js";
-import { runFromConfig } from "../src/commands/run.js";
+import { configSchema, defaultRegistry, runFromConfig } from "@mnemo/experiment";
+
+const experimentConfigSchema = configSchema(defaultRegistry);
 
 const dir = mkdtempSync(join(tmpdir(), "mnemo-config-"));
 
@@ -68,7 +69,7 @@ describe("config errors name the file, the line and the key", () => {
 
   it("an increment that does not divide the classes (checked by the stream builder)", async () => {
     const file = write("divide.yaml", base.replace("increment: 2", "increment: 4"));
-    const err = await errorOf(runFromConfig({ configFile: file, overrides: [], quiet: true }, () => {}));
+    const err = await errorOf(runFromConfig({ configFile: file, overrides: [], quiet: true, log: () => {} }));
     expect(err.file).toBe(file);
     expect(err.line).toBe(8);
     expect(err.message.split("\n")).toHaveLength(1);

@@ -1,11 +1,14 @@
-/** What a continual-learning method is to the CLI: a config section and a learner factory. */
-import type { Backbone, ExperimentResult, Learner, SeededRng, TaskStream } from "@mnemo/core";
+/** What a method or plugin builder receives from the run being assembled. */
+import type { Backbone, ConfigError, ExperimentResult, Learner, Plugin, SeededRng, TaskStream } from "@mnemo/core";
 import type { TrainingConfig } from "@mnemo/models";
 import type * as tf from "@tensorflow/tfjs";
-import type { ConfigError } from "@mnemo/core";
 
 export interface MethodContext {
   stream: TaskStream;
+  /**
+   * The run's RNG. A learner draws from its own streams ("init", "batching"); every component it
+   * owns draws from streams named after itself (`er/buffer`), so adding one never shifts another's.
+   */
   rng: SeededRng;
   backbone: Backbone;
   /** The `training:` section, already converted. */
@@ -16,10 +19,19 @@ export interface MethodContext {
   augment?: (x: tf.Tensor4D) => tf.Tensor4D;
   /** `training.select_best`: keep each task's best epoch on the validation split. */
   selectBest: boolean;
+  /** Components from the config's `plugins:` list, to be added after the method's own plugins. */
+  plugins: readonly Plugin[];
   quiet: boolean;
   log: (line: string) => void;
   /** A ConfigError located at a key of the config file (e.g. "method.memory"). */
   configError: (path: string, problem: string) => ConfigError;
+}
+
+export interface PluginContext extends Omit<MethodContext, "plugins" | "configError"> {
+  /** The `method.name` of the run the plugin is added to. */
+  method: string;
+  /** A ConfigError at a key of this plugin's section (e.g. "tau" → plugins[1].tau). */
+  configError: (key: string, problem: string) => ConfigError;
 }
 
 export interface MethodBuild {
@@ -42,10 +54,6 @@ export function commonLearnerOptions(ctx: MethodContext) {
     augment: ctx.augment,
     quiet: ctx.quiet,
     selectBest: ctx.selectBest,
+    plugins: [...ctx.plugins],
   };
-}
-
-export interface MethodDefinition<C extends { name: string }> {
-  name: C["name"];
-  build(config: C, context: MethodContext): MethodBuild;
 }

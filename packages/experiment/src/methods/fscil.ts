@@ -8,6 +8,7 @@
 import { fscilSummary, type FscilSessionMetrics } from "@mnemo/core";
 import { FscilEvaluator, FscilPrototypeLearner, type TeenSettings } from "@mnemo/prototypes/learner";
 import { z } from "zod";
+import { defineMethod } from "../registry.js";
 import type { MethodBuild, MethodContext } from "./types.js";
 
 const common = {
@@ -90,3 +91,19 @@ function sessionMetrics(prefix: string, m: FscilSessionMetrics): Record<string, 
   if (Number.isFinite(m.harmonicMean)) out[`${prefix}harmonic_mean`] = m.harmonicMean;
   return out;
 }
+
+export const teenMethod = defineMethod({
+  name: "teen",
+  description: "TEEN (few-shot class-incremental): cosine base model, prototypes calibrated towards base ones",
+  schema: teenSchema,
+  provides: () => ["scores"],
+  build: buildTeen,
+});
+
+export const prototypesMethod = defineMethod({
+  name: "prototypes",
+  description: "Few-shot class-incremental: cosine base model and plain class-mean prototypes",
+  schema: prototypesSchema,
+  provides: () => ["scores"],
+  build: buildPrototypes,
+});

@@ -1,6 +1,7 @@
 /** Plain fine-tuning: the lower bound every continual-learning method is compared with. */
 import { SupervisedLearner } from "@mnemo/models";
 import { z } from "zod";
+import { defineMethod } from "../registry.js";
 import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 export const finetuneSchema = z.strictObject({
@@ -15,3 +16,11 @@ export function buildFinetune(_config: z.output<typeof finetuneSchema>, ctx: Met
     }),
   };
 }
+
+export const finetuneMethod = defineMethod({
+  name: "finetune",
+  description: "Plain fine-tuning, task after task (the lower bound)",
+  schema: finetuneSchema,
+  acceptsPlugins: true,
+  build: buildFinetune,
+});

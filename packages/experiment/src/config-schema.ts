@@ -1,11 +1,13 @@
 /**
- * The run config: every key, its type and its default, in one place. `mnemo schema` prints it
- * as JSON Schema; docs/configuration.md explains it. Objects are strict: unknown keys are errors.
+ * The run config: every key, its type and its default, in one place. The `method:` and `plugins:`
+ * sections come from the registry (each method's and plugin's schema lives next to its builder),
+ * so `configSchema(registry)` is assembled from what is registered. `mnemo schema` prints it as
+ * JSON Schema; docs/configuration.md is generated from it. Objects are strict: unknown keys are errors.
  */
 import { BACKEND_CHOICES, positiveInt, positiveNumber } from "@mnemo/core";
 import { augmentationConfigSchema, streamConfigSchema } from "@mnemo/data";
 import { z } from "zod";
-import { methodConfigSchema } from "./methods/index.js";
+import type { Registry } from "./registry.js";
 
 const sgd = z.strictObject({
   name: z.literal("sgd"),
@@ -29,7 +31,17 @@ const schedule = z.discriminatedUnion("name", [
   z.strictObject({ name: z.literal("cosine"), min_lr: z.number().min(0).default(0) }),
 ]);
 
-export const experimentConfigSchema = z.strictObject({
+/** A `method:` or `plugins[i]` section as the run sees it: its name and its (validated) keys. */
+export type ComponentConfig = { name: string } & Record<string, unknown>;
+
+function sectionUnion(schemas: z.ZodObject[], what: string): z.ZodType<ComponentConfig> {
+  if (schemas.length === 0) return z.never({ error: `no ${what} is registered` }) as unknown as z.ZodType<ComponentConfig>;
+  if (schemas.length === 1) return schemas[0] as unknown as z.ZodType<ComponentConfig>;
+  return z.discriminatedUnion("name", schemas as [z.ZodObject, z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<ComponentConfig>;
+}
+
+function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<ComponentConfig>) {
+  return z.strictObject({
   name: z.string().min(1).describe("Experiment name (MLflow experiment, run-directory folder)"),
   seed: z.number({ error: "expected a non-negative integer" }).int("expected a non-negative integer").min(0, "expected a non-negative integer").default(0).describe("Run seed: every random choice derives from it"),
   backend: z.enum(BACKEND_CHOICES).default("auto").describe("tfjs backend; MNEMO_BACKEND overrides"),
@@ -42,7 +54,11 @@ export const experimentConfigSchema = z.strictObject({
       head: z.enum(["expanding", "fixed"]).default("expanding").describe("expanding: grows with the classes seen; fixed: all classes from the start"),
     })
     .prefault({}),
-  method: methodConfigSchema.prefault({ name: "finetune" }),
+  method: method.describe("The continual-learning method and its hyper-parameters").prefault({ name: "finetune" }),
+  plugins: z
+    .array(plugin)
+    .default([])
+    .describe("Components added to a gradient method's learner (e.g. momentum_interpolation, nmc), each with its own keys"),
   training: z
     .strictObject({
       epochs: positiveInt().default(1),
@@ -71,6 +87,23 @@ export const experimentConfigSchema = z.strictObject({
       dir: z.string().min(1).default("runs").describe("Run directories go to <dir>/<name>/<timestamp>-seed<seed>"),
     })
     .prefault({}),
-});
+  });
+}
 
-export type ExperimentConfig = z.output<typeof experimentConfigSchema>;
+/** The resolved run config (what `config.yaml` in a run directory holds). */
+export type ExperimentConfig = z.output<ReturnType<typeof buildSchema>>;
+
+const cache = new WeakMap<Registry, { key: string; schema: z.ZodType<ExperimentConfig> }>();
+
+/** The run config schema for the methods and plugins registered in `registry`. */
+export function configSchema(registry: Registry): z.ZodType<ExperimentConfig> {
+  const key = [...registry.methods().map((m) => `m:${m.name}`), ...registry.plugins().map((p) => `p:${p.name}`)].join(",");
+  const hit = cache.get(registry);
+  if (hit && hit.key === key) return hit.schema;
+  const schema = buildSchema(
+    sectionUnion(registry.methods().map((m) => m.schema), "method"),
+    sectionUnion(registry.plugins().map((p) => p.schema), "plugin"),
+  ) as unknown as z.ZodType<ExperimentConfig>;
+  cache.set(registry, { key, schema });
+  return schema;
+}

@@ -3,6 +3,7 @@ import { positiveInt } from "@mnemo/core";
 import { ReplayLearner, icarl } from "@mnemo/replay/plugins";
 import type { MemoryPolicy } from "@mnemo/replay";
 import { z } from "zod";
+import { defineMethod } from "../registry.js";
 import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 const memorySchema = z
@@ -58,7 +59,7 @@ export function buildIcarl(config: z.output<typeof icarlSchema>, ctx: MethodCont
     );
   }
   const plugin = icarl({
-    rng: ctx.rng,
+    rng: ctx.rng.scope("icarl"),
     sampleShape: ctx.stream.inputShape,
     numClasses: ctx.stream.numClasses,
     memory: memoryPolicy(config.memory),
@@ -73,8 +74,17 @@ export function buildIcarl(config: z.output<typeof icarlSchema>, ctx: MethodCont
   return {
     learner: new ReplayLearner({
       ...commonLearnerOptions(ctx),
-      plugins: [plugin],
+      plugins: [plugin, ...ctx.plugins],
       name: "icarl",
     }),
   };
 }
+
+export const icarlMethod = defineMethod({
+  name: "icarl",
+  description: "iCaRL (Rebuffi et al. 2017): herding exemplars, distillation, nearest mean of exemplars",
+  schema: icarlSchema,
+  acceptsPlugins: true,
+  provides: (config) => (config.classifier === "nmc" ? ["scores"] : []),
+  build: buildIcarl,
+});

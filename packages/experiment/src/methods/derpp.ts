@@ -2,6 +2,7 @@
 import { positiveInt } from "@mnemo/core";
 import { ReplayLearner, derpp } from "@mnemo/replay/plugins";
 import { z } from "zod";
+import { defineMethod } from "../registry.js";
 import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 export const derppSchema = z.strictObject({
@@ -14,7 +15,7 @@ export const derppSchema = z.strictObject({
 
 export function buildDerpp(config: z.output<typeof derppSchema>, ctx: MethodContext): MethodBuild {
   const plugin = derpp({
-    rng: ctx.rng,
+    rng: ctx.rng.scope("derpp"),
     capacity: config.memory_size,
     replayBatchSize: config.replay_batch_size ?? ctx.training.batchSize,
     sampleShape: ctx.stream.inputShape,
@@ -26,8 +27,16 @@ export function buildDerpp(config: z.output<typeof derppSchema>, ctx: MethodCont
   return {
     learner: new ReplayLearner({
       ...commonLearnerOptions(ctx),
-      plugins: [plugin],
+      plugins: [plugin, ...ctx.plugins],
       name: "derpp",
     }),
   };
 }
+
+export const derppMethod = defineMethod({
+  name: "derpp",
+  description: "Dark experience replay++ (Buzzega et al. 2020): reservoir of (image, label, logits), logit matching + label replay",
+  schema: derppSchema,
+  acceptsPlugins: true,
+  build: buildDerpp,
+});

@@ -2,6 +2,7 @@
 import { positiveInt } from "@mnemo/core";
 import { GDumbLearner } from "@mnemo/replay/plugins";
 import { z } from "zod";
+import { defineMethod } from "../registry.js";
 import type { MethodBuild, MethodContext } from "./types.js";
 
 export const gdumbSchema = z.strictObject({
@@ -23,3 +24,10 @@ export function buildGdumb(config: z.output<typeof gdumbSchema>, ctx: MethodCont
     }),
   };
 }
+
+export const gdumbMethod = defineMethod({
+  name: "gdumb",
+  description: "GDumb (Prabhu et al. 2020): greedy class-balanced buffer, retrain from scratch at each task end",
+  schema: gdumbSchema,
+  build: buildGdumb,
+});

@@ -2,6 +2,7 @@
 import { positiveInt } from "@mnemo/core";
 import { ReplayLearner, experienceReplay } from "@mnemo/replay/plugins";
 import { z } from "zod";
+import { defineMethod } from "../registry.js";
 import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
 
 export const erSchema = z.strictObject({
@@ -12,7 +13,7 @@ export const erSchema = z.strictObject({
 
 export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): MethodBuild {
   const plugin = experienceReplay({
-    rng: ctx.rng,
+    rng: ctx.rng.scope("er"),
     capacity: config.memory_size,
     replayBatchSize: config.replay_batch_size ?? ctx.training.batchSize,
     sampleShape: ctx.stream.inputShape,
@@ -22,8 +23,16 @@ export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): 
   return {
     learner: new ReplayLearner({
       ...commonLearnerOptions(ctx),
-      plugins: [plugin],
+      plugins: [plugin, ...ctx.plugins],
       name: "er",
     }),
   };
 }
+
+export const erMethod = defineMethod({
+  name: "er",
+  description: "Experience replay: stream batch + a batch from a reservoir buffer (Mammoth ER)",
+  schema: erSchema,
+  acceptsPlugins: true,
+  build: buildEr,
+});

@@ -1,0 +1,177 @@
+/**
+ * Config → experiment: the stream, the backbone, the method's learner with its plugins, the
+ * evaluation protocol. What `mnemo run` runs is exactly what `buildExperiment` returns.
+ */
+import {
+  type Backbone,
+  ConfigError,
+  type EvaluationProtocol,
+  type LoadedConfig,
+  type Plugin,
+  SeededRng,
+  selectBackend,
+  type BackendInfo,
+  type TaskStream,
+} from "@mnemo/core";
+import { buildStream, createAugmentation } from "@mnemo/data";
+import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig, type TrainingConfig } from "@mnemo/models";
+import type { ExperimentConfig } from "./config-schema.js";
+import { defaultRegistry } from "./default-registry.js";
+import type { MethodBuild, MethodContext } from "./methods/types.js";
+import { CAPABILITY_WORDS, type Capability, type Registry } from "./registry.js";
+
+export interface BuildOptions {
+  registry?: Registry;
+  /** Where datasets are read from (default: MNEMO_DATA_DIR, then ~/.cache/mnemo/datasets). */
+  dataDir?: string;
+  /** No progress bars from the learners. */
+  quiet?: boolean;
+  /** Messages from builders (default: stderr). */
+  log?: (line: string) => void;
+}
+
+/** Everything a run is made of, before it runs. */
+export interface BuiltExperiment {
+  config: ExperimentConfig;
+  /** Where the config came from, for error messages and the resolved config.yaml header. */
+  source: string;
+  backend: BackendInfo;
+  stream: TaskStream;
+  rng: SeededRng;
+  backbone: Backbone;
+  method: MethodBuild;
+  evaluation: EvaluationProtocol;
+  /** A ConfigError at a key of the config (with its file and line when it came from a file). */
+  errorAt(path: string, problem: string): ConfigError;
+}
+
+export function optimizerConfig(c: ExperimentConfig["training"]["optimizer"]): OptimizerConfig {
+  return c.name === "sgd"
+    ? { name: "sgd", momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weight_decay }
+    : { name: "adam", beta1: c.beta1, beta2: c.beta2, epsilon: c.epsilon, weightDecay: c.weight_decay, decoupled: c.decoupled };
+}
+
+export function scheduleConfig(c: ExperimentConfig["training"]["schedule"]): ScheduleConfig {
+  switch (c.name) {
+    case "constant":
+      return { name: "constant" };
+    case "step":
+      return { name: "step", stepSize: c.step_size, gamma: c.gamma };
+    case "multistep":
+      return { name: "multistep", milestones: c.milestones, gamma: c.gamma };
+    case "cosine":
+      return { name: "cosine", minLr: c.min_lr };
+  }
+}
+
+export function trainingConfig(t: ExperimentConfig["training"]): TrainingConfig {
+  return {
+    epochs: t.epochs,
+    batchSize: t.batch_size,
+    lr: t.lr,
+    optimizer: optimizerConfig(t.optimizer),
+    schedule: scheduleConfig(t.schedule),
+    warmup: t.warmup_epochs > 0 ? { epochs: t.warmup_epochs } : undefined,
+    maxStepsPerTask: t.max_steps_per_task,
+  };
+}
+
+/** The backbone the `model:` section asks for, on the stream's input shape. */
+export function makeBackbone(config: ExperimentConfig, stream: TaskStream, errorAt: (path: string, problem: string) => ConfigError): Backbone {
+  switch (config.model.backbone) {
+    case "mlp":
+      return mlp({ inputShape: stream.inputShape, hidden: config.model.hidden });
+    default:
+      try {
+        return createBackbone(config.model.backbone, { inputShape: stream.inputShape });
+      } catch (err) {
+        // e.g. a 28x28 stream on a backbone that needs 32x32: the user fixes model.backbone.
+        if (err instanceof ConfigError) throw err;
+        throw errorAt("model.backbone", (err as Error).message);
+      }
+  }
+}
+
+/** Builds the experiment a validated config describes (backend, stream, backbone, learner). */
+export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, options: BuildOptions = {}): Promise<BuiltExperiment> {
+  const config = loaded.value;
+  const registry = options.registry ?? defaultRegistry;
+  const log = options.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const errorAt = (path: string, problem: string) => loaded.errorAt(path, problem);
+  const relocate = (err: unknown): never => {
+    // Checks that run after schema validation (e.g. in the stream builder) know the key but not the line.
+    if (err instanceof ConfigError && err.path && !err.file) throw loaded.errorAt(err.path, err.problem);
+    throw err;
+  };
+
+  const methodDef = registry.method(config.method.name);
+  if (!methodDef) throw errorAt("method.name", `unknown method "${config.method.name}"; registered: ${registry.methods().map((m) => m.name).join(", ")}`);
+  checkComposition(config, registry, errorAt);
+  if ("online" in config.stream && config.stream.online && config.training.epochs !== 1) {
+    throw errorAt("training.epochs", `an online stream is a single pass over the data: set training.epochs: 1 (got ${config.training.epochs})`);
+  }
+  if (config.training.select_best && !config.stream.validation) {
+    throw errorAt("training.select_best", "selection needs a validation split: add stream.validation: { fraction: 0.1 } (never select on test data)");
+  }
+
+  const backend = await selectBackend({ backend: config.backend, threads: config.threads });
+  const stream = await buildStream(config.stream, { seed: config.seed, dataDir: options.dataDir ?? process.env.MNEMO_DATA_DIR }).catch(relocate);
+  const rng = new SeededRng(config.seed);
+  const backbone = makeBackbone(config, stream, errorAt);
+  const augmentConfig = config.training.augment;
+  const augment = augmentConfig
+    ? createAugmentation({ ...augmentConfig, normalize: stream.normalization !== undefined }, rng.stream("augment"), stream.normalization)
+    : undefined;
+  const quiet = options.quiet ?? false;
+  const base = {
+    stream,
+    rng,
+    backbone,
+    head: config.model.head,
+    training: trainingConfig(config.training),
+    augment,
+    selectBest: config.training.select_best,
+    quiet,
+    log,
+  };
+  const plugins: Plugin[] = [];
+  for (const [i, section] of config.plugins.entries()) {
+    const def = registry.plugin(section.name);
+    if (!def) throw errorAt(`plugins.${i}.name`, `unknown plugin "${section.name}"`);
+    plugins.push(await def.build(section, { ...base, method: config.method.name, configError: (key, problem) => errorAt(`plugins.${i}.${key}`, problem) }));
+  }
+  const context: MethodContext = { ...base, plugins, configError: errorAt };
+  const method = await methodDef.build(config.method, context);
+  const scenario = config.evaluation.scenario ?? (config.stream.kind === "task-incremental" ? "task-incremental" : "class-incremental");
+  return {
+    config,
+    source: loaded.file,
+    backend,
+    stream,
+    rng,
+    backbone,
+    method,
+    evaluation: { scenario, batchSize: config.evaluation.batch_size, evaluateFutureTasks: config.evaluation.future_tasks },
+    errorAt,
+  };
+}
+
+/** Plugins only compose with gradient methods, and no two components may claim the same capability. */
+function checkComposition(config: ExperimentConfig, registry: Registry, errorAt: (path: string, problem: string) => ConfigError): void {
+  const method = registry.method(config.method.name);
+  if (!method) return;
+  if (config.plugins.length > 0 && !method.acceptsPlugins) {
+    throw errorAt("plugins", `method "${method.name}" does not take plugins (it trains no gradient learner they could hook into); remove plugins: or use er, derpp, finetune, joint or icarl`);
+  }
+  const owner = new Map<Capability, string>();
+  for (const c of method.provides?.(config.method) ?? []) owner.set(c, `method (${method.name})`);
+  config.plugins.forEach((section, i) => {
+    const def = registry.plugin(section.name);
+    for (const c of def?.provides ?? []) {
+      const other = owner.get(c);
+      const here = `plugins[${i}] (${section.name})`;
+      if (other) throw errorAt(`plugins.${i}.name`, `${other} and ${here} both ${CAPABILITY_WORDS[c]}; keep one of them`);
+      owner.set(c, here);
+    }
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * @mnemo/experiment: experiments as a library. Config → experiment → run, with the same result as
+ * `mnemo run`: the open method/plugin registry, run directories, checkpoints and resume,
+ * interruption, and tracking as an observer of the run.
+ */
+export { Registry, RegistryError, defineMethod, definePlugin, CAPABILITY_WORDS, type Capability, type MethodDefinition, type PluginDefinition, type SectionSchema } from "./registry.js";
+export { defaultRegistry } from "./default-registry.js";
+export { BUILTIN_METHODS, registerBuiltinMethods, commonLearnerOptions, type MethodBuild, type MethodContext, type PluginContext } from "./methods/index.js";
+export { BUILTIN_PLUGINS, registerBuiltinPlugins } from "./plugins/index.js";
+export { configSchema, type ExperimentConfig, type ComponentConfig } from "./config-schema.js";
+export { loadExperimentConfig, experimentConfig, type LoadOptions } from "./load.js";
+export { buildExperiment, makeBackbone, trainingConfig, optimizerConfig, scheduleConfig, type BuildOptions, type BuiltExperiment } from "./assemble.js";
+export {
+  runBuiltExperiment,
+  runFromConfig,
+  trackerObserver,
+  perTaskMetrics,
+  finalMetrics,
+  type RunObserver,
+  type RunOptions,
+  type RunOutcome,
+  type RunStartEvent,
+  type TaskEndEvent,
+  type RunEndEvent,
+  type RunFromConfigArgs,
+} from "./run.js";
+export { consoleReporter } from "./console-reporter.js";
+export { formatTable, pct } from "./table.js";
+export { CHECKPOINT_DIR, configHash, loadRunCheckpoint, saveRunCheckpoint, type RunnerState } from "./checkpointing.js";
+export { installInterruptHandler, setStopCheck, type InterruptHandle } from "./interrupt.js";
+export { createRunDir, gitInfo, writeJson, writeFileAtomic, type RunInfo } from "./run-dir.js";
+export { MNEMO_VERSION } from "./version.js";

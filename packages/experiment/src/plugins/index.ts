@@ -1,0 +1,12 @@
+/**
+ * The plugins Mnemo ships for the config's `plugins:` list, one file each with its schema next to
+ * its builder. Register your own with `defaultRegistry.registerPlugin(definePlugin({ ... }))`.
+ */
+import type { PluginDefinition, Registry } from "../registry.js";
+
+export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [];
+
+export function registerBuiltinPlugins(registry: Registry): Registry {
+  for (const p of BUILTIN_PLUGINS) registry.registerPlugin(p);
+  return registry;
+}

@@ -1,0 +1,298 @@
+/**
+ * The run lifecycle: a built experiment → a run directory (the source of truth, written after every
+ * task) → checkpoints → the accuracy matrix, with observers (the tracker, a console reporter, your
+ * own) told about each stage. `runFromConfig` is what `mnemo run` calls; code gets the same run.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  CheckpointError,
+  type Experiment,
+  type ExperimentContext,
+  type ExperimentResult,
+  type LoadedConfig,
+  runExperiment,
+  summarize,
+  type Tracker,
+  TrainingInterrupted,
+  type MetricSummary,
+} from "@mnemo/core";
+import { accuracyCurvesSvg, accuracyHeatmapSvg, accuracyMatrixCsv, createTracker, flattenConfig } from "@mnemo/tracking";
+import { stringify } from "yaml";
+import { buildExperiment, type BuildOptions, type BuiltExperiment } from "./assemble.js";
+import { CHECKPOINT_DIR, configHash, loadRunCheckpoint, type RunnerState, saveRunCheckpoint } from "./checkpointing.js";
+import type { ExperimentConfig } from "./config-schema.js";
+import { installInterruptHandler, setStopCheck } from "./interrupt.js";
+import { loadExperimentConfig } from "./load.js";
+import { createRunDir, gitInfo, type RunInfo, writeJson } from "./run-dir.js";
+import { MNEMO_VERSION } from "./version.js";
+
+export interface RunStartEvent {
+  dir: string;
+  runName: string;
+  built: BuiltExperiment;
+  /** Set when the run continues from a checkpoint: the first task still to train. */
+  resumedAtTask?: number;
+  step: number;
+}
+
+export interface TaskEndEvent {
+  taskIndex: number;
+  /** R[taskIndex][*], percent (null: not evaluated). */
+  row: (number | null)[];
+  /** The matrix so far. */
+  result: ExperimentResult;
+  /** Metrics of the tasks seen so far (rows and columns 0..taskIndex). */
+  seen: MetricSummary;
+  /** Method-specific metrics of this task (e.g. FSCIL base/novel accuracy). */
+  extra: Record<string, number>;
+}
+
+export interface RunEndEvent {
+  dir: string;
+  status: "FINISHED" | "FAILED" | "KILLED";
+  result?: ExperimentResult;
+  summary?: MetricSummary;
+  /** Files of the run directory worth mirroring (relative paths). */
+  files: string[];
+  error?: unknown;
+  interruptedTask?: number;
+}
+
+/** Told about each stage of a run; the tracker is one, the CLI's table printer another. */
+export interface RunObserver {
+  onRunStart?(event: RunStartEvent): void | Promise<void>;
+  onTaskEnd?(event: TaskEndEvent): void | Promise<void>;
+  onRunEnd?(event: RunEndEvent): void | Promise<void>;
+}
+
+export interface RunOptions {
+  /** Continue the run in this directory from its checkpoint. */
+  resume?: string;
+  /** Stop (as Ctrl-C would) after this many optimizer steps: used to test resuming. */
+  stopAfterSteps?: number;
+  /** Nest the MLflow run under this parent (sweeps). */
+  parentRunId?: string;
+  /** The tracker the run logs to (default: MLFLOW_TRACKING_URI, else ./mlruns, spilling into the run directory). */
+  tracker?: Tracker;
+  /** More observers (e.g. `consoleReporter()`), told after the run directory and the tracker. */
+  observers?: RunObserver[];
+  /** Ctrl-C / SIGTERM stop after the current step and save a checkpoint (default true). */
+  handleSignals?: boolean;
+  /** Lifecycle messages (run directory, resume, interruption); default: stderr. */
+  log?: (line: string) => void;
+}
+
+export interface RunOutcome {
+  runDir: string;
+  result: ExperimentResult;
+  summary: MetricSummary;
+  config: ExperimentConfig;
+}
+
+/** Metric names of the tracker and metrics.json, each computed once by @mnemo/core's metrics module. */
+export function perTaskMetrics(e: TaskEndEvent, trainSeconds: number): Record<string, number> {
+  const m: Record<string, number> = { seen_accuracy: e.seen.accuracyCurve[e.taskIndex] as number, task_time_sec: trainSeconds };
+  e.row.forEach((v, j) => {
+    if (v !== null) m[`accuracy/task_${j}`] = v;
+  });
+  if (e.taskIndex > 0) {
+    m.forgetting = e.seen.forgetting;
+    m.backward_transfer = e.seen.backwardTransfer;
+  }
+  return { ...m, ...e.extra };
+}
+
+export function finalMetrics(summary: MetricSummary, tasks: number): Record<string, number> {
+  return {
+    final_average_accuracy: summary.finalAverageAccuracy,
+    average_incremental_accuracy: summary.averageIncrementalAccuracy,
+    ...(tasks > 1 ? { final_forgetting: summary.forgetting } : {}),
+  };
+}
+
+/** Mirrors the run into a tracker: params and tags at the start, metrics per task, artifacts at the end. */
+export function trackerObserver(tracker: Tracker, options: { parentRunId?: string } = {}): RunObserver {
+  return {
+    async onRunStart({ built, runName, dir, resumedAtTask }) {
+      const { config, backend, stream } = built;
+      const git = gitInfo();
+      const tags: Record<string, string> = {
+        "mnemo.seed": String(config.seed),
+        "mnemo.backend": backend.description,
+        "mnemo.threads": String(backend.threads),
+        "mnemo.version": MNEMO_VERSION,
+        "mnemo.streamHash": stream.hash,
+        "mnemo.runDir": dir,
+        "mnemo.method": config.method.name,
+      };
+      if (git.commit) {
+        tags["mnemo.gitCommit"] = git.commit;
+        tags["mlflow.source.git.commit"] = git.commit;
+      }
+      if (resumedAtTask !== undefined) tags["mnemo.resumedAtTask"] = String(resumedAtTask + 1);
+      await tracker.startRun({ experimentName: config.name, runName, params: flattenConfig(config as unknown as Record<string, unknown>), tags, parentRunId: options.parentRunId });
+    },
+    onTaskEnd(e) {
+      tracker.logMetrics(perTaskMetrics(e, e.result.trainSeconds[e.taskIndex] ?? 0), e.taskIndex);
+    },
+    async onRunEnd({ status, summary, result, dir, files }) {
+      if (status === "FINISHED" && summary && result) {
+        // backward_transfer was logged with the last task's row already: logging it again would double the point.
+        tracker.logMetrics(finalMetrics(summary, result.matrix.length), result.matrix.length - 1);
+        for (const name of files) await tracker.logArtifact(name, readFileSync(join(dir, name)));
+      }
+      await tracker.endRun(status);
+    },
+  };
+}
+
+/** Runs a built experiment to the end (or to an interruption, which saves a checkpoint). */
+export async function runBuiltExperiment(built: BuiltExperiment, options: RunOptions = {}): Promise<RunOutcome> {
+  const { config, stream, backend, rng, method } = built;
+  const log = options.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  let dir: string;
+  let runName: string;
+  let resumedInfo: RunInfo | undefined;
+  if (options.resume) {
+    dir = options.resume;
+    resumedInfo = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as RunInfo;
+    if (resumedInfo.status === "FINISHED") throw new CheckpointError(`run ${dir} already finished; nothing to resume`, dir);
+    runName = resumedInfo.runName;
+  } else {
+    ({ dir, runName } = createRunDir(config.output.dir, config.name, config.seed));
+  }
+  const git = gitInfo();
+  const info: RunInfo = resumedInfo
+    ? { ...resumedInfo, status: "RUNNING", endedAt: null, error: undefined }
+    : {
+        experiment: config.name,
+        runName,
+        seed: config.seed,
+        backend: backend.description,
+        threads: backend.threads,
+        gitCommit: git.commit,
+        gitDirty: git.dirty,
+        mnemoVersion: MNEMO_VERSION,
+        nodeVersion: process.version,
+        startedAt: new Date().toISOString(),
+        endedAt: null,
+        status: "RUNNING",
+        streamHash: stream.hash,
+        taskTimingsSec: [],
+        evalTimingsSec: [],
+      };
+  if (!options.resume) writeFileSync(join(dir, "config.yaml"), `# resolved config of run ${runName} (from ${built.source})\n` + stringify(config));
+  writeJson(dir, "run.json", info);
+  writeJson(dir, "label_map.json", { labelMap: stream.labelMap, classNames: stream.classNames ?? null });
+
+  const learner = method.learner;
+  const tracker = options.tracker ?? createTracker({ runDir: dir, onWarning: (m) => process.stderr.write(`mnemo: tracking: ${m}\n`) });
+  const experiment: Experiment = { name: config.name, stream, learner, tracker, seed: config.seed, evaluation: built.evaluation };
+  const observers = [trackerObserver(experiment.tracker, { parentRunId: options.parentRunId }), ...(options.observers ?? [])];
+  const identity = { configHash: configHash(config), streamHash: stream.hash, seed: config.seed, backend: backend.name };
+  const context: ExperimentContext = { rng, tracker: experiment.tracker, backend, stream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
+  let runner: RunnerState | undefined;
+  if (options.resume) {
+    runner = await loadRunCheckpoint(dir, identity, learner, rng);
+    context.step = runner.step;
+    log(`resuming at task ${runner.nextTask + 1}/${stream.numTasks} (step ${runner.step}) from ${join(dir, CHECKPOINT_DIR)}`);
+  }
+  const stopAfter = options.stopAfterSteps;
+  const interrupt = options.handleSignals === false ? undefined : installInterruptHandler(log, stopAfter === undefined ? undefined : () => context.step >= stopAfter);
+  if (interrupt) setStopCheck(learner, interrupt.requested);
+  else if (stopAfter !== undefined) setStopCheck(learner, () => context.step >= stopAfter);
+  const notify = async <K extends keyof RunObserver>(hook: K, event: Parameters<NonNullable<RunObserver[K]>>[0]): Promise<void> => {
+    for (const o of observers) await (o[hook] as ((e: typeof event) => void | Promise<void>) | undefined)?.call(o, event);
+  };
+  await notify("onRunStart", { dir, runName, built, resumedAtTask: runner?.nextTask, step: context.step });
+
+  const extraMetrics: Record<string, number>[] = runner?.extraMetrics ?? [];
+  let pendingResult: ExperimentResult | undefined;
+  let result: ExperimentResult;
+  try {
+    result = await runExperiment(experiment, context, {
+      onStart: (r) => {
+        pendingResult = r;
+      },
+      startTask: runner?.nextTask,
+      previous: runner?.result,
+      onTaskEvaluated: async (i, row, partial) => {
+        const extra = method.afterTask ? await method.afterTask(i, partial) : {};
+        extraMetrics[i] = extra;
+        const seen = summarize(
+          partial.matrix.slice(0, i + 1).map((r) => r.slice(0, i + 1)),
+          { testSizes: partial.testSizes.slice(0, i + 1) },
+        );
+        writeJson(dir, "accuracy_matrix.json", { matrix: partial.matrix, taskClasses: partial.taskClasses, testSizes: partial.testSizes });
+        writeFileSync(join(dir, "accuracy_matrix.csv"), accuracyMatrixCsv({ matrix: partial.matrix, taskClasses: partial.taskClasses }));
+        info.taskTimingsSec = [...partial.trainSeconds];
+        info.evalTimingsSec = [...partial.evalSeconds];
+        writeJson(dir, "run.json", info);
+        await saveRunCheckpoint(dir, identity, learner, { nextTask: i + 1, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, { task: i, complete: true });
+        await notify("onTaskEnd", { taskIndex: i, row, result: partial, seen, extra });
+      },
+    });
+  } catch (err) {
+    interrupt?.dispose();
+    if (err instanceof TrainingInterrupted) {
+      // Save where we are: the learner stopped between two steps, so its state is consistent.
+      const partial = pendingResult as ExperimentResult;
+      await saveRunCheckpoint(dir, identity, learner, { nextTask: err.taskIndex, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, { task: err.taskIndex, complete: false });
+      info.status = "KILLED";
+    } else {
+      info.status = "FAILED";
+      info.error = (err as Error).message;
+    }
+    info.endedAt = new Date().toISOString();
+    writeJson(dir, "run.json", info);
+    learner.dispose();
+    await notify("onRunEnd", {
+      dir,
+      status: info.status,
+      files: [],
+      error: err,
+      interruptedTask: err instanceof TrainingInterrupted ? err.taskIndex : undefined,
+    }).catch((e: unknown) => process.stderr.write(`mnemo: tracking: could not close the run: ${(e as Error).message}\n`));
+    if (err instanceof TrainingInterrupted) log(`interrupted during task ${err.taskIndex + 1}: checkpoint saved. Continue with: mnemo run --resume ${dir}`);
+    throw err;
+  }
+  learner.dispose();
+  interrupt?.dispose();
+
+  const summary = summarize(result.matrix, { testSizes: result.testSizes });
+  writeJson(dir, "metrics.json", {
+    final: {
+      final_average_accuracy: summary.finalAverageAccuracy,
+      average_incremental_accuracy: summary.averageIncrementalAccuracy,
+      backward_transfer: summary.backwardTransfer,
+      forgetting: summary.forgetting,
+    },
+    perStep: summary.accuracyCurve.map((a, t) => ({
+      accuracy: a,
+      ...(t > 0 ? { forgetting: summary.forgettingCurve[t - 1] as number } : {}),
+      ...extraMetrics[t],
+    })),
+  });
+  mkdirSync(join(dir, "plots"), { recursive: true });
+  writeFileSync(join(dir, "plots", "accuracy_heatmap.svg"), accuracyHeatmapSvg(result.matrix));
+  writeFileSync(join(dir, "plots", "accuracy_curves.svg"), accuracyCurvesSvg(result.matrix));
+  info.status = "FINISHED";
+  info.endedAt = new Date().toISOString();
+  writeJson(dir, "run.json", info);
+  const files = ["config.yaml", "accuracy_matrix.json", "accuracy_matrix.csv", "metrics.json", "label_map.json", "plots/accuracy_heatmap.svg", "plots/accuracy_curves.svg", "run.json"];
+  await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files });
+  return { runDir: dir, result, summary, config };
+}
+
+export interface RunFromConfigArgs extends RunOptions, Omit<BuildOptions, "log"> {
+  configFile: string;
+  overrides?: string[];
+}
+
+/** Loads a YAML config (or, with `resume`, the run's own config.yaml), builds the experiment and runs it. */
+export async function runFromConfig(args: RunFromConfigArgs): Promise<RunOutcome> {
+  const loaded: LoadedConfig<ExperimentConfig> = loadExperimentConfig(args.configFile, { overrides: args.overrides, registry: args.registry });
+  const built = await buildExperiment(loaded, { registry: args.registry, dataDir: args.dataDir, quiet: args.quiet, log: args.log });
+  return runBuiltExperiment(built, args);
+}
