@@ -4,7 +4,7 @@ export { loadMnist, loadFashionMnist } from "./datasets/mnist.js";
 export { loadFolder, type FolderOptions } from "./datasets/folder.js";
 export { syntheticBlobs, syntheticImages, type BlobsOptions, type SyntheticImagesOptions } from "./datasets/synthetic.js";
 export { readIdx } from "./datasets/idx.js";
-export { resolveDataDir } from "./datasets/paths.js";
+export { resolveDataDir, resolveDownload } from "./datasets/paths.js";
 export { CIFAR10_CLASSES, CIFAR100_FINE_CLASSES, CIFAR100_COARSE_CLASSES } from "./datasets/cifar-names.js";
 
 export {
@@ -23,7 +23,7 @@ export { buildStream, taskPermutation, type BuildStreamOptions } from "./streams
 export { loadDataset } from "./streams/load-dataset.js";
 export { resolveNormalization, type ChannelNormalization } from "./streams/normalize.js";
 export { applySplitFiles, readIndexFile } from "./streams/split-files.js";
-export { unlabelledTruth, type BuiltStream } from "./streams/task-stream.js";
+export { unlabelledTruth, formatTaskSizes, type BuiltStream, type TaskSampleCounts } from "./streams/task-stream.js";
 export { labelledCount, ssbWeights, weightedSampleWithoutReplacement, firstComponentProjections, splitLabels } from "./streams/labelling.js";
 export { ICARL_ORDER, PYCIL_ORDER } from "./streams/orders.js";
 export { partitionClasses, type RemainderPolicy } from "./streams/partition.js";

@@ -80,7 +80,7 @@ describe("idx files", () => {
   // With the Debian package installed the loader finds the files there instead.
   it.skipIf(existsSync("/usr/share/datasets/fashion-mnist"))("Fashion-MNIST missing with download off: names the file, URL and MNEMO_DATA_DIR", async () => {
     const dir = tempDir();
-    const err = await caught(() => loadFashionMnist({ dataDir: dir }));
+    const err = await caught(() => loadFashionMnist({ dataDir: dir, download: false }));
     expect(err).toBeInstanceOf(DataError);
     expect(err.message).toContain("train-images-idx3-ubyte");
     expect(err.message).toContain("fashion-mnist.s3-website");

@@ -7,7 +7,7 @@ import { CIFAR100_VARIANT, CIFAR10_VARIANT, CifarRecordParser, type CifarArrays,
 import { CIFAR100_COARSE_CLASSES, CIFAR100_FINE_CLASSES, CIFAR10_CLASSES } from "./cifar-names.js";
 import { md5File } from "./checksum.js";
 import { downloadFile, stderrProgress } from "./download.js";
-import { isDir, isFile, resolveDataDir, resolveTimeoutMs } from "./paths.js";
+import { downloadOffReason, isDir, isFile, resolveDataDir, resolveDownload, resolveTimeoutMs, resolveUrl } from "./paths.js";
 import type { Dataset, LoadOptions } from "./types.js";
 
 interface CifarRelease {
@@ -19,6 +19,8 @@ interface CifarRelease {
   variant: CifarVariant;
   trainFiles: string[];
   testFiles: string[];
+  /** Records in each official file (a file under an official name with another count is incomplete). */
+  records: Record<string, number>;
 }
 
 const CIFAR10: CifarRelease = {
@@ -30,6 +32,7 @@ const CIFAR10: CifarRelease = {
   variant: CIFAR10_VARIANT,
   trainFiles: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`),
   testFiles: ["test_batch.bin"],
+  records: { "data_batch_1.bin": 10_000, "data_batch_2.bin": 10_000, "data_batch_3.bin": 10_000, "data_batch_4.bin": 10_000, "data_batch_5.bin": 10_000, "test_batch.bin": 10_000 },
 };
 
 const CIFAR100: CifarRelease = {
@@ -41,6 +44,7 @@ const CIFAR100: CifarRelease = {
   variant: CIFAR100_VARIANT,
   trainFiles: ["train.bin"],
   testFiles: ["test.bin"],
+  records: { "train.bin": 50_000, "test.bin": 10_000 },
 };
 
 export const CIFAR_RELEASES = { cifar10: CIFAR10, cifar100: CIFAR100 } as const;
@@ -90,32 +94,33 @@ async function loadCifar(official: CifarRelease, options: CifarOptions): Promise
   }
   const folder = join(dir, rel.folder);
   const archive = join(dir, rel.archive);
-  let split: { train: CifarArrays; test: CifarArrays };
+  let split: { train: CifarArrays; test: CifarArrays; files: FileRecords[] };
   let source: string;
   if (isDir(folder)) {
     split = await readFolder(rel, folder, dir);
     source = folder;
   } else {
     if (!isFile(archive)) {
-      if (!options.download) {
-        throw new DataError(`${rel.archive} not found in ${dir} and download is disabled. ${placementHint(rel, dir)}`, {
+      if (!resolveDownload(options.download)) {
+        throw new DataError(`${rel.archive} not found in ${dir} and ${downloadOffReason(options.download)}. ${placementHint(rel, dir)}`, {
           file: archive,
           url: rel.url,
         });
       }
       await downloadFile({
-        url: rel.url,
+        url: resolveUrl(rel.url, rel.archive, options.mirror),
         dest: archive,
-        md5: rel.md5,
+        md5: options.checksums?.[rel.archive] ?? rel.md5,
         connectTimeoutMs: resolveTimeoutMs(options.downloadTimeoutMs),
         onProgress: options.onProgress ?? stderrProgress(),
         hint: placementHint(rel, dir, true),
       });
     } else if (options.verifyChecksum !== false) {
       const actual = await md5File(archive);
-      if (actual !== rel.md5) {
+      const expected = options.checksums?.[rel.archive] ?? rel.md5;
+      if (actual !== expected) {
         throw new DataError(
-          `${archive}: md5 ${actual} does not match the official ${rel.md5} (corrupt or incomplete copy). ` +
+          `${archive}: md5 ${actual} does not match the ${expected === rel.md5 ? "official" : "given"} ${expected} (corrupt or incomplete copy). ` +
             `Delete it and download again, or place a good copy. ${placementHint(rel, dir)}`,
           { file: archive, url: rel.url },
         );
@@ -124,10 +129,45 @@ async function loadCifar(official: CifarRelease, options: CifarOptions): Promise
     split = await readArchive(rel, archive, dir);
     source = archive;
   }
-  return toDataset(rel, split, source, options.labels ?? "fine");
+  // A custom split (train_files/test_files) is what the user chose: only official names are checked.
+  return toDataset(rel, split, source, options.labels ?? "fine", incompleteFiles(rel, custom ? [] : split.files, options.incomplete ?? "warn"));
 }
 
-function toDataset(rel: CifarRelease, split: { train: CifarArrays; test: CifarArrays }, source: string, labels: "fine" | "coarse"): Dataset {
+/**
+ * Warnings for official file names whose record count is not the release's (e.g. a 1,000-record
+ * test_batch.bin); with "refuse", the first one is a DataError instead.
+ */
+function incompleteFiles(rel: CifarRelease, files: readonly FileRecords[], policy: "warn" | "refuse"): string[] {
+  const warnings: string[] = [];
+  for (const f of files) {
+    const expected = rel.records[f.name];
+    if (expected === undefined || expected === f.records) continue;
+    const problem =
+      `${f.path}: ${f.records} records, the official ${f.name} of ${rel.name} has ${expected}: ` +
+      `${f.records < expected ? "incomplete (truncated or a subset)" : "not the official file"}, so results are not comparable to published ${rel.name} numbers`;
+    if (policy === "refuse") {
+      throw new DataError(`${problem}. Replace it with the official copy (${rel.url}), or name it in train_files/test_files to use it as a custom split.`, {
+        file: f.path,
+        url: rel.url,
+        expectedBytes: expected * (rel.variant.labelBytes + 3072),
+        actualBytes: f.records * (rel.variant.labelBytes + 3072),
+      });
+    }
+    warnings.push(problem);
+  }
+  return warnings;
+}
+
+/** How many records one file (or archive member) held. */
+interface FileRecords {
+  /** Name as in the release (`test_batch.bin`) or as given in train_files/test_files. */
+  name: string;
+  /** Where it was read from (path, or `archive:member`). */
+  path: string;
+  records: number;
+}
+
+function toDataset(rel: CifarRelease, split: { train: CifarArrays; test: CifarArrays }, source: string, labels: "fine" | "coarse", warnings: string[] = []): Dataset {
   const coarse = rel.name === "cifar100" && labels === "coarse";
   const classNames: readonly string[] = rel.name === "cifar10" ? CIFAR10_CLASSES : coarse ? CIFAR100_COARSE_CLASSES : CIFAR100_FINE_CLASSES;
   const shape = [32, 32, 3] as const;
@@ -146,10 +186,12 @@ function toDataset(rel: CifarRelease, split: { train: CifarArrays; test: CifarAr
     test: pick(split.test),
     normalization: rel.name === "cifar10" ? CIFAR10_NORM : CIFAR100_NORM,
     source,
+    ...(warnings.length ? { warnings } : {}),
   };
 }
 
-async function readFolder(rel: CifarRelease, folder: string, dir: string): Promise<{ train: CifarArrays; test: CifarArrays }> {
+async function readFolder(rel: CifarRelease, folder: string, dir: string): Promise<{ train: CifarArrays; test: CifarArrays; files: FileRecords[] }> {
+  const records: FileRecords[] = [];
   const read = async (names: string[]): Promise<CifarArrays> => {
     const files = names.map((n) => (isAbsolute(n) ? n : join(folder, n)));
     for (const f of files) {
@@ -162,6 +204,7 @@ async function readFolder(rel: CifarRelease, folder: string, dir: string): Promi
     }
     const sizes = files.map((f) => statSync(f).size);
     const rec = rel.variant.labelBytes + 3072;
+    names.forEach((n, i) => records.push({ name: n, path: files[i] as string, records: Math.floor((sizes[i] as number) / rec) }));
     // Check every file before allocating, so a bad size is reported with its own file name.
     const parser = new CifarRecordParser(rel.variant, sizes.reduce((a, s) => a + Math.floor(s / rec), 0));
     const buffer = new Uint8Array(rec * 1024);
@@ -184,7 +227,7 @@ async function readFolder(rel: CifarRelease, folder: string, dir: string): Promi
     }
     return parser.finish();
   };
-  return { train: await read(rel.trainFiles), test: await read(rel.testFiles) };
+  return { train: await read(rel.trainFiles), test: await read(rel.testFiles), files: records };
 }
 
 /**
@@ -192,7 +235,7 @@ async function readFolder(rel: CifarRelease, folder: string, dir: string): Promi
  * and the record parser decodes it into the final arrays, so the archive is never extracted to
  * disk nor held in memory.
  */
-async function readArchive(rel: CifarRelease, archive: string, dir: string): Promise<{ train: CifarArrays; test: CifarArrays }> {
+async function readArchive(rel: CifarRelease, archive: string, dir: string): Promise<{ train: CifarArrays; test: CifarArrays; files: FileRecords[] }> {
   const members = new Map<string, { kind: "train" | "test"; order: number }>();
   rel.trainFiles.forEach((f, i) => members.set(`${rel.folder}/${f}`, { kind: "train", order: i }));
   rel.testFiles.forEach((f, i) => members.set(`${rel.folder}/${f}`, { kind: "test", order: i }));
@@ -264,7 +307,8 @@ async function readArchive(rel: CifarRelease, archive: string, dir: string): Pro
     if (parts.length === 1) return parts[0] as CifarArrays;
     return concatArrays(parts);
   };
-  return { train: collect(rel.trainFiles), test: collect(rel.testFiles) };
+  const files = [...rel.trainFiles, ...rel.testFiles].map((n) => ({ name: n, path: `${archive}:${rel.folder}/${n}`, records: seen.get(`${rel.folder}/${n}`)?.count ?? 0 }));
+  return { train: collect(rel.trainFiles), test: collect(rel.testFiles), files };
 }
 
 function concatArrays(parts: CifarArrays[]): CifarArrays {

@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { DataError } from "@mnemo/core/errors";
 import { downloadFile, stderrProgress } from "./download.js";
 import { readIdx } from "./idx.js";
-import { isFile, resolveDataDir, resolveTimeoutMs } from "./paths.js";
+import { downloadOffReason, isFile, resolveDataDir, resolveDownload, resolveTimeoutMs, resolveUrl } from "./paths.js";
 import type { Dataset, LoadOptions } from "./types.js";
 
 interface IdxRelease {
@@ -92,17 +92,17 @@ async function loadIdxDataset(rel: IdxRelease, options: LoadOptions): Promise<Da
       const hint =
         `Put ${name}.gz (or the uncompressed ${name}) into $MNEMO_DATA_DIR/${rel.folder}/ (now ${own}), or allow download ` +
         `from ${url}.`;
-      if (!options.download) {
-        throw new DataError(`${name} not found in ${dirs.join(", ")} and download is disabled. ${hint}`, {
+      if (!resolveDownload(options.download)) {
+        throw new DataError(`${name} not found in ${dirs.join(", ")} and ${downloadOffReason(options.download)}. ${hint}`, {
           file: join(own, `${name}.gz`),
           url,
         });
       }
       found = join(own, `${name}.gz`);
       await downloadFile({
-        url,
+        url: resolveUrl(url, `${name}.gz`, options.mirror),
         dest: found,
-        md5: rel.md5[name],
+        md5: options.checksums?.[`${name}.gz`] ?? rel.md5[name],
         connectTimeoutMs: resolveTimeoutMs(options.downloadTimeoutMs),
         onProgress: options.onProgress ?? stderrProgress(),
         hint,
@@ -143,6 +143,13 @@ async function loadIdxDataset(rel: IdxRelease, options: LoadOptions): Promise<Da
       offset: 8,
     });
   }
+  const warnings: string[] = [];
+  for (const [set, file, expected] of [[train, paths["train-images-idx3-ubyte"], 60_000], [test, paths["t10k-images-idx3-ubyte"], 10_000]] as const) {
+    if (set.count === expected) continue;
+    const problem = `${file}: ${set.count} images, the official ${rel.name} file has ${expected}: ${set.count < expected ? "incomplete (a subset)" : "not the official file"}, so results are not comparable to published ${rel.name} numbers`;
+    if ((options.incomplete ?? "warn") === "refuse") throw new DataError(`${problem}. Replace it with the official copy (${rel.baseUrl}).`, { file });
+    warnings.push(problem);
+  }
   return {
     name: rel.name,
     classNames: rel.classNames,
@@ -152,5 +159,6 @@ async function loadIdxDataset(rel: IdxRelease, options: LoadOptions): Promise<Da
     test,
     normalization: rel.normalization,
     source: dirname(paths["train-images-idx3-ubyte"]),
+    ...(warnings.length ? { warnings } : {}),
   };
 }

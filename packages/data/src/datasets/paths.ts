@@ -24,3 +24,23 @@ export function resolveTimeoutMs(explicit?: number): number {
   const env = Number(process.env["MNEMO_DOWNLOAD_TIMEOUT_MS"]);
   return Number.isFinite(env) && env > 0 ? env : 10_000;
 }
+
+/** Whether missing files may be downloaded: the option, else `$MNEMO_DOWNLOAD` (0/false/no/off forbid), else yes. */
+export function resolveDownload(explicit?: boolean): boolean {
+  if (explicit !== undefined) return explicit;
+  const env = (process.env["MNEMO_DOWNLOAD"] ?? "").trim().toLowerCase();
+  if (["0", "false", "no", "off"].includes(env)) return false;
+  return true;
+}
+
+/** URL of `file`: `<mirror>/<file>` when a mirror is given (option, then `$MNEMO_DATASET_MIRROR`), else the official one. */
+export function resolveUrl(official: string, file: string, mirror?: string): string {
+  const base = mirror ?? process.env["MNEMO_DATASET_MIRROR"];
+  if (!base || base.length === 0) return official;
+  return `${base.replace(/\/+$/, "")}/${file}`;
+}
+
+/** How a forbidden download is explained: which switch turned it off. */
+export function downloadOffReason(explicit?: boolean): string {
+  return explicit === false ? "download is disabled (download: false)" : "download is disabled (MNEMO_DOWNLOAD=0)";
+}

@@ -47,8 +47,14 @@ export interface BuildStreamOptions {
   seed: number;
   /** Local copies / download cache (default `$MNEMO_DATA_DIR`, else ~/.cache/mnemo/datasets). */
   dataDir?: string;
-  /** Allow downloading missing dataset files (default false). */
+  /** Download missing dataset files (default true; false or `MNEMO_DOWNLOAD=0` forbids it). */
   download?: boolean;
+  /** Base URL of a mirror of the release files (default `$MNEMO_DATASET_MIRROR`). */
+  mirror?: string;
+  /** md5 per file name, replacing the official ones (a mirror serving another copy). */
+  checksums?: Readonly<Record<string, string>>;
+  /** Official files with a non-official record count: "warn" (default, see BuiltStream.warnings) or "refuse". */
+  incomplete?: "warn" | "refuse";
   /** Connect timeout for downloads in ms (default 10 000). */
   downloadTimeoutMs?: number;
   /** Download progress; default: a bar / periodic line on stderr. */
@@ -208,6 +214,9 @@ export async function buildStream(config: StreamConfig, options: BuildStreamOpti
   let dataset = await loadDataset(cfg.dataset, {
     dataDir: options.dataDir,
     download: options.download,
+    mirror: options.mirror,
+    checksums: options.checksums,
+    incomplete: options.incomplete,
     downloadTimeoutMs: options.downloadTimeoutMs,
     onProgress: options.onProgress,
   });

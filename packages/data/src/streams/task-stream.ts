@@ -38,6 +38,27 @@ export interface BuiltStream extends TaskStream {
   readonly descriptor: Readonly<Record<string, unknown>>;
   /** Where the data came from (file or folder). */
   readonly source: string;
+  /** Samples per task, known before any task is loaded (for the run header and the record). */
+  readonly taskSizes: readonly TaskSampleCounts[];
+  /** Data problems that did not stop the build (e.g. an incomplete official file); print them. */
+  readonly warnings: readonly string[];
+}
+
+export interface TaskSampleCounts {
+  train: number;
+  /** 0 without a validation split. */
+  validation: number;
+  test: number;
+  /** Semi-supervised streams: training images without labels. */
+  unlabelled?: number;
+}
+
+/** One line per task for a run header: `task 0: 11,852 train / 1,317 validation / 2,115 test`. */
+export function formatTaskSizes(sizes: readonly TaskSampleCounts[]): string[] {
+  const n = (x: number): string => x.toLocaleString("en-US");
+  return sizes.map((s, i) =>
+    [`task ${i}: ${n(s.train)} train`, ...(s.unlabelled !== undefined ? [`${n(s.unlabelled)} unlabelled`] : []), `${n(s.validation)} validation`, `${n(s.test)} test`].join(" / "),
+  );
 }
 
 export interface PlannedStreamInit {
@@ -74,6 +95,8 @@ export class PlannedStream implements BuiltStream {
   readonly online: boolean;
   readonly descriptor: Readonly<Record<string, unknown>>;
   readonly source: string;
+  readonly taskSizes: readonly TaskSampleCounts[];
+  readonly warnings: readonly string[];
   private readonly dataset: Dataset;
   private readonly remap: Int32Array;
   private readonly plans: TaskPlan[];
@@ -96,6 +119,10 @@ export class PlannedStream implements BuiltStream {
     this.online = init.online;
     this.descriptor = Object.freeze(init.descriptor);
     this.source = init.dataset.source;
+    this.taskSizes = Object.freeze(
+      init.plans.map((p) => ({ train: p.train.length, validation: p.validation?.length ?? 0, test: p.test.length, ...(p.unlabelled ? { unlabelled: p.unlabelled.length } : {}) })),
+    );
+    this.warnings = Object.freeze([...(init.dataset.warnings ?? [])]);
   }
 
   private plan(index: number): TaskPlan {
