@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
-import { TrackingError } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
 import { newExperimentId, newRunId } from "./ids.js";
 import { validateArtifactPath, validateKey, validateParamValue, validateRunId, validateTagValue } from "./limits.js";
 import { dumpFlatYaml } from "./pyyaml.js";
@@ -95,20 +95,102 @@ export class MlflowFileStore {
     return String(meta.artifact_location);
   }
 
-  createRun(req: { experimentId: string; runName: string; userId: string; startTime?: number; tags?: KeyValue[] }): FileRunInfo {
-    const runId = this.runIdGen();
+  /**
+   * Creates a run (with `runId` if given: the journal's id, so that re-creating after a crash
+   * finds the same run). meta.yaml is written last: a run dir without it is an unfinished create.
+   */
+  createRun(req: { experimentId: string; runName: string; userId: string; startTime?: number; tags?: KeyValue[]; runId?: string }): FileRunInfo {
+    const runId = req.runId ?? this.runIdGen();
     validateRunId(runId);
     const startTime = req.startTime ?? this.clock();
     const dir = join(this.root, req.experimentId, runId);
     const artifactUri = `${this.experimentArtifactLocation(req.experimentId).replace(/\/+$/, "")}/${runId}/artifacts`;
     const info: FileRunInfo = { runId, experimentId: req.experimentId, runName: req.runName, userId: req.userId, startTime, artifactUri, dir };
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "meta.yaml"), this.runMeta(info, "RUNNING", null));
-    for (const sub of ["metrics", "params", "artifacts"]) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ["metrics", "params", "artifacts", "tags"]) mkdirSync(join(dir, sub), { recursive: true });
     const tags = [...(req.tags ?? [])];
     if (!tags.some((t) => t.key === MLFLOW_TAGS.runName)) tags.push({ key: MLFLOW_TAGS.runName, value: req.runName });
     for (const tag of tags) this.writeTagSync(dir, tag);
+    atomicWrite(dir, join(dir, "meta.yaml"), this.runMeta(info, "RUNNING", null));
     return info;
+  }
+
+  /** The run with this id in any experiment, read back from its meta.yaml. */
+  findRun(runId: string): FileRunInfo | undefined {
+    validateRunId(runId);
+    if (!existsSync(this.root)) return undefined;
+    for (const entry of readdirSync(this.root, { withFileTypes: true })) {
+      if (!entry.isDirectory() || entry.name === ".trash") continue;
+      const meta = join(this.root, entry.name, runId, "meta.yaml");
+      if (!existsSync(meta)) continue;
+      const m = parseYaml(readFileSync(meta, "utf8")) as Record<string, unknown>;
+      return {
+        runId,
+        experimentId: String(m.experiment_id),
+        runName: String(m.run_name ?? ""),
+        userId: String(m.user_id ?? ""),
+        startTime: Number(m.start_time),
+        artifactUri: String(m.artifact_uri),
+        dir: join(this.root, entry.name, runId),
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * Appends only points whose (key, step) the run does not have yet: the file store's
+   * de-duplication for replays after a crash (each metric has one point per step).
+   */
+  async appendMetricsOnce(run: FileRunInfo, metrics: MetricRecord[]): Promise<number> {
+    const fresh: MetricRecord[] = [];
+    const touched = new Set<string>();
+    for (const m of metrics) {
+      const { steps } = this.stepsOf(run, m.key);
+      const step = Math.trunc(m.step);
+      if (steps.has(step)) continue;
+      steps.add(step);
+      fresh.push(m);
+      touched.add(m.key);
+    }
+    await this.appendMetrics(run, fresh);
+    for (const key of touched) {
+      const file = join(run.dir, "metrics", key);
+      const cached = this.stepCache.get(file);
+      if (cached) cached.size = statSync(file).size;
+    }
+    return fresh.length;
+  }
+
+  /** Steps per metric file, with the file size they were read at (another writer since then: re-read). */
+  private readonly stepCache = new Map<string, { size: number; steps: Set<number> }>();
+
+  private stepsOf(run: FileRunInfo, key: string): { size: number; steps: Set<number> } {
+    validateKey("metric", key);
+    const file = join(run.dir, "metrics", key);
+    const size = existsSync(file) ? statSync(file).size : 0;
+    const cached = this.stepCache.get(file);
+    if (cached && cached.size === size) return cached;
+    const entry = { size, steps: new Set<number>() };
+    if (size > 0) {
+      const text = readFileSync(file, "utf8");
+      const end = text.lastIndexOf("\n") + 1;
+      // A line cut short by a kill mid-append: drop it (it was never acknowledged, so it is resent).
+      if (end < text.length) {
+        entry.size = Buffer.byteLength(text.slice(0, end));
+        truncateSync(file, entry.size);
+      }
+      for (const line of text.slice(0, end).split("\n")) {
+        const parts = line.trim().split(" ");
+        if (parts.length >= 3) entry.steps.add(Number(parts[2]));
+        else if (parts.length === 2) entry.steps.add(0);
+      }
+    }
+    this.stepCache.set(file, entry);
+    return entry;
+  }
+
+  async setStatus(run: FileRunInfo, status: MlflowRunStatus, endTime: number | null): Promise<void> {
+    atomicWrite(run.dir, join(run.dir, "meta.yaml"), this.runMeta(run, status, status === "RUNNING" ? null : endTime));
   }
 
   async appendMetrics(run: FileRunInfo, metrics: MetricRecord[]): Promise<void> {
@@ -143,7 +225,7 @@ export class MlflowFileStore {
         continue;
       }
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, p.value);
+      atomicWrite(run.dir, file, p.value);
     }
   }
 
@@ -153,18 +235,18 @@ export class MlflowFileStore {
       validateTagValue(tag.key, tag.value);
       const file = join(run.dir, "tags", tag.key);
       await mkdir(dirname(file), { recursive: true });
-      await writeFile(file, tag.value);
+      atomicWrite(run.dir, file, tag.value);
     }
   }
 
   async writeArtifact(run: FileRunInfo, relativePath: string, content: string | Uint8Array): Promise<void> {
     const file = join(run.dir, "artifacts", validateArtifactPath(relativePath));
     await mkdir(dirname(file), { recursive: true });
-    await writeFile(file, content);
+    atomicWrite(run.dir, file, content);
   }
 
   async finishRun(run: FileRunInfo, status: MlflowRunStatus, endTime: number): Promise<void> {
-    await writeFile(join(run.dir, "meta.yaml"), this.runMeta(run, status, endTime));
+    atomicWrite(run.dir, join(run.dir, "meta.yaml"), this.runMeta(run, status, endTime));
   }
 
   private writeTagSync(dir: string, tag: KeyValue): void {
@@ -172,7 +254,7 @@ export class MlflowFileStore {
     validateTagValue(tag.key, tag.value);
     const file = join(dir, "tags", tag.key);
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, tag.value);
+    atomicWrite(dir, file, tag.value);
   }
 
   private runMeta(info: FileRunInfo, status: MlflowRunStatus, endTime: number | null): string {
@@ -216,4 +298,18 @@ export class MlflowFileStore {
   private looksLikeStore(): boolean {
     return readdirSync(this.root, { withFileTypes: true }).some((e) => e.isDirectory() && existsSync(join(this.root, e.name, "meta.yaml")));
   }
+}
+
+let tmpCounter = 0;
+
+/**
+ * Temp file + rename: a crash leaves the old or the new content, never half (a torn param file
+ * would read as a different value and make the replay a "changed param" error). The temp file
+ * sits in the run directory itself, where MLflow's FileStore reads no listing (a stray one in
+ * params/ would show up as a param).
+ */
+function atomicWrite(runDir: string, file: string, content: string | Uint8Array): void {
+  const tmp = join(runDir, `.tmp-${process.pid}-${tmpCounter++}`);
+  writeFileSync(tmp, content);
+  renameSync(tmp, file);
 }

@@ -1,5 +1,6 @@
 import { userInfo } from "node:os";
-import { TrackingError, type RunStatus, type Tracker, type TrackerRunInfo } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
+import type { RunStatus, Tracker, TrackerRunInfo } from "@mnemo/core";
 import { validateKey, validateParamValue, validateTagValue } from "./limits.js";
 import { MlflowFileStore, type FileRunInfo, type FileStoreOptions } from "./file-store.js";
 import { MLFLOW_TAGS, type Clock, type KeyValue, type MetricRecord } from "./types.js";

@@ -1,4 +1,4 @@
-import { TrackingError } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
 
 export type ConfigValue = string | number | boolean | null | undefined | ConfigValue[] | { [key: string]: ConfigValue };
 

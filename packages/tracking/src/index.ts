@@ -17,7 +17,23 @@ export {
 } from "./rest-client.js";
 export { RestTracker, type RestTrackerOptions, type RestTrackerStats } from "./rest-tracker.js";
 export { PENDING_FILE, REJECTED_FILE, readOps as readPendingOps, type PendingOp } from "./pending.js";
-export { syncRunDir, type SyncOptions, type SyncResult } from "./sync.js";
+export { syncRunDir, syncJournal, findCrashedRuns, FAILURE_TAG, type SyncOptions, type SyncResult } from "./sync.js";
+export {
+  Journal,
+  AckLog,
+  JournalLock,
+  JOURNAL_FILE,
+  ACKS_FILE,
+  JOURNAL_LOCK,
+  JOURNAL_ARTIFACT_DIR,
+  JOURNAL_ID_TAG,
+  type JournalEntry,
+  type JournalTarget,
+} from "./journal.js";
+export { JournalTracker, JournalSender, type JournalTrackerOptions, type JournalTrackerStats, type SenderResult } from "./journal-tracker.js";
+export { FileStoreDestination, RestDestination, destinationFor, type RunDestination, type SendUnit } from "./destinations.js";
+export { redactUri, redactSecrets, uriCredentials } from "./redact.js";
+export { writeFileAtomic } from "./atomic.js";
 export { MlflowFileStore, DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type FileStoreOptions, type FileRunInfo } from "./file-store.js";
 export { FileTracker, type FileTrackerOptions } from "./file-tracker.js";
 export { createTracker, resolveTrackingTarget, type CreateTrackerOptions, type TrackingTarget } from "./factory.js";

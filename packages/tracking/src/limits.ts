@@ -1,5 +1,5 @@
 import { posix } from "node:path";
-import { TrackingError } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
 
 /**
  * MLflow's server-side limits (mlflow/utils/validation.py). Enforced client-side so a bad key

@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { TrackingError } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
 import { chunkBatch } from "./chunk.js";
 import { decodeMetricValue, encodeMetricValue } from "./rest-client.js";
 import type { KeyValue, LogBatch, MlflowRunStatus } from "./types.js";

@@ -1,7 +1,8 @@
 import got, { RequestError, type Got, type Method } from "got";
-import { TrackingError } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
 import { authFromEnv, authorizationHeader, type TrackingAuth } from "./auth.js";
 import { chunkBatch } from "./chunk.js";
+import { redactSecrets, redactUri, uriCredentials } from "./redact.js";
 import { backoffDelay, DEFAULT_RETRY, isRetryableNetworkCode, isRetryableStatus, parseRetryAfter, sleep as realSleep, type RetryPolicy } from "./retry.js";
 import type { KeyValue, LogBatch, MetricRecord, MlflowRunStatus } from "./types.js";
 
@@ -80,33 +81,36 @@ type Json = Record<string, unknown>;
  * whose `errorCode` is MLflow's (or UNAVAILABLE once retries are exhausted).
  */
 export class MlflowRestClient {
+  /** The server's URI without credentials: safe to print, log and store. */
   readonly trackingUri: string;
   readonly policy: RetryPolicy;
   private readonly http: Got;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  /** Credential strings to mask in any message that might echo them. */
+  private readonly secrets: (string | undefined)[];
 
   constructor(options: MlflowClientOptions) {
+    const shown = redactUri(options.trackingUri);
     let url: URL;
     try {
       url = new URL(options.trackingUri);
     } catch (cause) {
-      throw new TrackingError(
-        `Invalid MLflow tracking URI '${options.trackingUri}': expected http(s)://host:port (e.g. MLFLOW_TRACKING_URI=http://127.0.0.1:5000).`,
-        {},
-        { cause },
-      );
+      throw new TrackingError(`Invalid MLflow tracking URI '${shown}': expected http(s)://host:port (e.g. MLFLOW_TRACKING_URI=http://127.0.0.1:5000).`, {}, { cause });
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new TrackingError(
-        `Invalid MLflow tracking URI '${options.trackingUri}': the REST client needs http:// or https://; use a path or file: URI for the local file store.`,
-      );
+      throw new TrackingError(`Invalid MLflow tracking URI '${shown}': the REST client needs http:// or https://; use a path or file: URI for the local file store.`);
     }
-    this.trackingUri = options.trackingUri.replace(/\/+$/, "");
+    this.trackingUri = shown.replace(/\/+$/, "");
     this.policy = { ...DEFAULT_RETRY, ...options.retry };
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? realSleep;
-    const authorization = authorizationHeader(options.auth ?? authFromEnv(options.env));
+    // Credentials in the URI's user info count as basic auth (as in MLflow's client); explicit
+    // auth or the MLFLOW_TRACKING_* variables win.
+    const envAuth = options.auth ?? authFromEnv(options.env);
+    const auth = envAuth.token || envAuth.username !== undefined || envAuth.password !== undefined ? envAuth : (uriCredentials(options.trackingUri) ?? envAuth);
+    this.secrets = [auth.password, auth.token, uriCredentials(options.trackingUri)?.password];
+    const authorization = authorizationHeader(auth);
     this.http = got.extend({
       prefixUrl: `${this.trackingUri}/`,
       // Retries are ours: got's would retry 4xx-free POSTs too, but without our accounting.
@@ -207,13 +211,25 @@ export class MlflowRestClient {
     return out;
   }
 
-  /** One log-batch request; the caller must respect MLflow's per-call limits (see chunkBatch). */
-  async logBatchChunk(runId: string, batch: LogBatch): Promise<void> {
-    await this.call({
-      method: "POST",
-      path: "api/2.0/mlflow/runs/log-batch",
-      json: { run_id: runId, metrics: batch.metrics.map(encodeMetric), params: batch.params, tags: batch.tags },
-    });
+  /**
+   * One log-batch request; the caller must respect MLflow's per-call limits (see chunkBatch).
+   * `attempts: 1` turns off the client's own retries, for callers that must check what the
+   * server holds before resending (a retried batch may duplicate points on a file-backed server).
+   */
+  async logBatchChunk(runId: string, batch: LogBatch, options: { attempts?: number } = {}): Promise<void> {
+    await this.call(
+      {
+        method: "POST",
+        path: "api/2.0/mlflow/runs/log-batch",
+        json: { run_id: runId, metrics: batch.metrics.map(encodeMetric), params: batch.params, tags: batch.tags },
+      },
+      options.attempts,
+    );
+  }
+
+  /** The pause before attempt `attempt + 1` (backoff with jitter), for callers running their own retry loop. */
+  async backoff(attempt: number): Promise<void> {
+    await this.sleep(backoffDelay(attempt, this.policy, this.random));
   }
 
   /** Logs a batch of any size, chunked to MLflow's limits; returns the number of requests made. */
@@ -244,11 +260,24 @@ export class MlflowRestClient {
     await this.call({ method: "PUT", path, body });
   }
 
-  private async call(spec: RequestSpec): Promise<Json> {
+  private async call(spec: RequestSpec, attempts?: number): Promise<Json> {
+    try {
+      return await this.callOnce(spec, attempts ?? this.policy.maxAttempts);
+    } catch (error) {
+      if (error instanceof TrackingError) {
+        const clean = redactSecrets(error.message, this.secrets);
+        if (clean === error.message) throw error;
+        throw new TrackingError(clean, { status: error.status, errorCode: error.errorCode });
+      }
+      throw error;
+    }
+  }
+
+  private async callOnce(spec: RequestSpec, maxAttempts: number): Promise<Json> {
     const what = `${spec.method} ${this.trackingUri}/${spec.path}`;
     let lastProblem = "";
     let lastStatus: number | undefined;
-    for (let attempt = 1; attempt <= this.policy.maxAttempts; attempt++) {
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
       let retryAfterMs: number | undefined;
       try {
         const res = await this.http(spec.path, {
@@ -274,10 +303,10 @@ export class MlflowRestClient {
         lastStatus = undefined;
         lastProblem = `${error.code}: ${error.message}`;
       }
-      if (attempt < this.policy.maxAttempts) await this.sleep(backoffDelay(attempt, this.policy, this.random, retryAfterMs));
+      if (attempt < maxAttempts) await this.sleep(backoffDelay(attempt, this.policy, this.random, retryAfterMs));
     }
     throw new TrackingError(
-      `${what} failed after ${this.policy.maxAttempts} attempts (last: ${lastProblem}). Is the MLflow server at ${this.trackingUri} up? Unsent data is kept and can be replayed with \`mnemo sync <run-dir>\`.`,
+      `${what} failed after ${maxAttempts} attempts (last: ${lastProblem}). Is the MLflow server at ${this.trackingUri} up? Unsent data is kept and can be replayed with \`mnemo sync <run-dir>\`.`,
       { status: lastStatus, errorCode: UNAVAILABLE },
     );
   }

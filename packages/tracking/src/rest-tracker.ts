@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
-import { TrackingError, type RunStatus, type Tracker, type TrackerRunInfo } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
+import type { RunStatus, Tracker, TrackerRunInfo } from "@mnemo/core";
 import { MLFLOW_LIMITS, validateArtifactPath, validateKey, validateParamValue, validateTagValue } from "./limits.js";
 import { appendOps, batchOps, PENDING_ARTIFACT_DIR, pendingFile, REJECTED_FILE, type PendingOp } from "./pending.js";
 import { isTransientTrackingError, MlflowRestClient, type MlflowClientOptions, type MlflowRunInfo } from "./rest-client.js";

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
-import { TrackingError, type RunStatus } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
+import type { RunStatus } from "@mnemo/core";
 
 /** `<runDir>/run.json`, written by the CLI. */
 export interface RunJson {

@@ -1,7 +1,13 @@
-import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { TrackingError } from "@mnemo/core";
+import { TrackingError } from "@mnemo/core/errors";
+import { destinationFor } from "./destinations.js";
+import { resolveTrackingTarget } from "./factory.js";
+import { AckLog, Journal, JOURNAL_FILE, JournalLock, tagKey, type JournalEntry } from "./journal.js";
+import { JournalSender } from "./journal-tracker.js";
+import { redactUri } from "./redact.js";
 import { appendOps, opToBatch, pendingFile, readOps, REJECTED_FILE, writeOps, type PendingOp } from "./pending.js";
+import { writeFileAtomic as writeOpsAtomic } from "./atomic.js";
 import { isTransientTrackingError, MlflowRestClient, type MlflowClientOptions } from "./rest-client.js";
 
 export interface SyncOptions extends Partial<MlflowClientOptions> {
@@ -15,7 +21,117 @@ export interface SyncResult {
   /** Operations still pending because the server is unavailable. */
   remaining: number;
   /** Operations the server refused for good; moved to tracking-rejected.jsonl. */
-  rejected: { op: PendingOp; error: TrackingError }[];
+  rejected: { op: PendingOp | { type: "journal-entries"; runId: string; entries: JournalEntry[] }; error: TrackingError }[];
+  /** The run's process had died without closing it: sync marked it FAILED (with a `mnemo.failure` tag). */
+  markedFailed?: boolean;
+  /** Where the journal was delivered (credential-free) and the run id there. */
+  destination?: string;
+  runId?: string;
+}
+
+/** Tag set on a run whose process ended without closing it. */
+export const FAILURE_TAG = "mnemo.failure";
+
+/**
+ * Delivers a run directory's journal (`tracking-journal.jsonl`): everything not yet acknowledged
+ * by the destination (the recorded target, or `uri`) is sent, de-duplicated on its keys. A run
+ * whose process is gone while its journal is still RUNNING (killed, crashed, machine lost) is
+ * first closed as FAILED with a tag saying why; `mnemo run --resume` sets it back to RUNNING.
+ */
+export async function syncJournal(runDir: string, options: SyncOptions & { markCrashed?: boolean; onWarning?: (m: string) => void } = {}): Promise<SyncResult> {
+  const lock = new JournalLock(runDir);
+  lock.acquire("mnemo sync");
+  try {
+    const journal = new Journal(runDir);
+    const start = journal.start;
+    if (!start) {
+      journal.close();
+      return { sent: 0, remaining: 0, rejected: [] };
+    }
+    let markedFailed = false;
+    const last = journal.lastStatus;
+    if ((options.markCrashed ?? true) && (!last || last.status === "RUNNING")) {
+      const now = Date.now();
+      const reason = `the process running this experiment ended without closing the run (killed or crashed); marked FAILED by mnemo sync at ${new Date(now).toISOString()}. Continue it with: mnemo run --resume ${runDir}`;
+      journal.append(
+        [
+          { key: tagKey(FAILURE_TAG, reason), type: "tag", name: FAILURE_TAG, value: reason },
+          { key: `s/${journal.lastSeq + 2}`, type: "status", status: "FAILED", time: now },
+        ],
+        { sync: true },
+      );
+      markedFailed = true;
+      markRunJsonFailed(runDir, reason);
+    }
+    const uri = options.uri ?? options.trackingUri;
+    const target = uri ? resolveTrackingTarget(uri) : start.target;
+    const shownTarget = target.kind === "rest" ? { kind: "rest" as const, uri: redactUri(target.uri) } : target;
+    const destination = destinationFor(shownTarget, target.kind === "rest" ? target.uri : undefined, options);
+    const sender = new JournalSender(journal, new AckLog(runDir), destination, options.onWarning);
+    const r = await sender.drain();
+    journal.close();
+    return {
+      sent: r.sentUnits,
+      remaining: r.remaining,
+      rejected: r.rejected.map((x) => ({ op: { type: "journal-entries" as const, runId: sender.runId ?? "", entries: x.entries }, error: x.error })),
+      markedFailed,
+      destination: destination.id,
+      runId: sender.runId,
+    };
+  } finally {
+    lock.release();
+  }
+}
+
+/** Keeps run.json (the run directory's own record) in line with the FAILED mark. */
+function markRunJsonFailed(runDir: string, reason: string): void {
+  const file = join(runDir, "run.json");
+  if (!existsSync(file)) return;
+  try {
+    const run = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    if (run.status !== "RUNNING") return;
+    run.status = "FAILED";
+    run.error = reason;
+    run.endedAt = run.endedAt ?? new Date().toISOString();
+    writeOpsAtomic(file, JSON.stringify(run, null, 2) + "\n");
+  } catch {
+    // An unreadable run.json is reported by whoever reads it; the journal has the mark.
+  }
+}
+
+/**
+ * Run directories under `dir` (one level: `<output.dir>/<name>/*`) whose journal is still open
+ * while no live process holds it: crashed runs. `mnemo run` closes them as FAILED before it
+ * starts a new run in the same folder.
+ */
+export function findCrashedRuns(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const runDir = join(dir, e.name);
+    if (!existsSync(join(runDir, JOURNAL_FILE))) continue;
+    const state = new JournalLock(runDir).inspect().state;
+    if (state === "live" || state === "foreign") continue;
+    if (!journalStillOpen(runDir)) continue;
+    out.push(runDir);
+  }
+  return out;
+}
+
+/** Cheap check on the journal's tail: is the last status change RUNNING (or none at all)? */
+function journalStillOpen(runDir: string): boolean {
+  const text = readFileSync(join(runDir, JOURNAL_FILE), "utf8");
+  let status: string | undefined;
+  for (const line of text.split("\n")) {
+    if (!line.includes('"type":"status"')) continue;
+    try {
+      status = (JSON.parse(line) as { status?: string }).status;
+    } catch {
+      // torn last line
+    }
+  }
+  return status === undefined || status === "RUNNING";
 }
 
 /**
@@ -23,7 +139,16 @@ export interface SyncResult {
  * acknowledged operation the file is rewritten without it, so an interrupted sync can simply be
  * run again without resending what already arrived.
  */
-export async function syncRunDir(runDir: string, options: SyncOptions = {}): Promise<SyncResult> {
+export async function syncRunDir(runDir: string, options: SyncOptions & { onWarning?: (m: string) => void } = {}): Promise<SyncResult> {
+  const legacy = existsSync(pendingFile(runDir)) || !existsSync(join(runDir, JOURNAL_FILE)) ? await syncPendingFile(runDir, options) : undefined;
+  if (!existsSync(join(runDir, JOURNAL_FILE))) return legacy as SyncResult;
+  const journal = await syncJournal(runDir, options);
+  if (!legacy) return journal;
+  return { ...journal, sent: journal.sent + legacy.sent, remaining: journal.remaining + legacy.remaining, rejected: [...legacy.rejected, ...journal.rejected] };
+}
+
+/** Replays `tracking-pending.jsonl` (written by RestTracker, the tracker without a journal). */
+async function syncPendingFile(runDir: string, options: SyncOptions): Promise<SyncResult> {
   const lock = join(runDir, "tracking-sync.lock");
   try {
     // Two syncs of one run dir would both send the head of the file.

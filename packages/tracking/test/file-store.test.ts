@@ -190,3 +190,50 @@ describe("Python-compatible formatting", () => {
     );
   });
 });
+
+describe("read back with MLflow FileStore's rules", () => {
+  it("a FileTracker run (nested metric names, non-finite values, odd characters) reads back exactly", async () => {
+    const { readMlflowFileStore } = await import("./mlflow-file-store-reader.js");
+    const t = fileTracker();
+    await t.startRun({ experimentName: "read-back", runName: "r: 1", params: { "model.hidden": "[400, 400]", note: "a 'quoted' value\nwith a newline" }, tags: { "mnemo.seed": "0" } });
+    t.logMetrics({ "accuracy/task_0": 97.5, loss: NaN, big: Infinity, tiny: 1e-5 }, 0);
+    now += 5;
+    t.logMetrics({ "accuracy/task_0": 95.25, loss: 0.5 }, 1);
+    await t.logArtifact("plots/accuracy_heatmap.svg", "<svg/>");
+    await t.endRun("FINISHED");
+    const store = readMlflowFileStore(root);
+    expect(store.experiments.map((e) => e.name)).toEqual(["Default", "read-back"]);
+    const exp = store.experiments[1]!;
+    expect(exp.artifact_location).toBe(`${pathToFileURL(root).href}/${EXP_ID}`);
+    const run = exp.runs[0]!;
+    expect(run.info).toMatchObject({ run_id: RUN_ID, run_name: "r: 1", experiment_id: EXP_ID, status: "FINISHED", user_id: "ada", lifecycle_stage: "active" });
+    expect(run.info.end_time).toBe(now);
+    expect(run.info.artifact_uri).toBe(`${exp.artifact_location}/${RUN_ID}/artifacts`);
+    expect(run.metrics["accuracy/task_0"]).toEqual([
+      { timestamp: 1_700_000_000_000, value: 97.5, step: 0 },
+      { timestamp: 1_700_000_000_005, value: 95.25, step: 1 },
+    ]);
+    expect(run.metrics.loss?.[0]?.value).toBeNaN();
+    expect(run.metrics.big?.[0]?.value).toBe(Infinity);
+    expect(run.metrics.tiny?.[0]?.value).toBe(1e-5);
+    expect(run.params).toEqual({ "model.hidden": "[400, 400]", note: "a 'quoted' value\nwith a newline" });
+    expect(run.tags).toEqual({ "mlflow.runName": "r: 1", "mlflow.user": "ada", "mnemo.seed": "0" });
+    expect(run.artifacts).toEqual(["plots/accuracy_heatmap.svg"]);
+    // No temp files left where MLflow would list them as params, tags or metrics.
+    expect(readdirSync(join(root, EXP_ID, RUN_ID)).filter((f) => f.startsWith(".tmp"))).toEqual([]);
+  });
+
+  it("the reader rejects what MLflow would: a torn metric line, an experiment id mismatch", async () => {
+    const { readMlflowFileStore } = await import("./mlflow-file-store-reader.js");
+    const t = fileTracker();
+    await t.startRun({ experimentName: "bad", runName: "r", params: {}, tags: {} });
+    t.logMetrics({ loss: 1 }, 0);
+    await t.endRun("FINISHED");
+    writeFileSync(join(root, EXP_ID, RUN_ID, "metrics", "loss"), "1700000000000 1.0 0\n17000");
+    expect(() => readMlflowFileStore(root)).toThrow(/not a Python float|Expected 2 or 3 fields/);
+    writeFileSync(join(root, EXP_ID, RUN_ID, "metrics", "loss"), "1700000000000 1.0 0\n");
+    const meta = readFileSync(join(root, EXP_ID, "meta.yaml"), "utf8");
+    writeFileSync(join(root, EXP_ID, "meta.yaml"), meta.replace(`experiment_id: '${EXP_ID}'`, "experiment_id: '999'"));
+    expect(() => readMlflowFileStore(root)).toThrow(/Experiment ID mismatch/);
+  });
+});

@@ -133,7 +133,30 @@ export class MlflowTestServer {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
+    if (!this.server.listening) return;
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /**
+   * The server process going away: every connection is cut and the port stops answering
+   * (connection refused) until `restart()`. What was stored survives, as with a server whose
+   * backend store is a database or a directory.
+   */
+  async stop(): Promise<void> {
+    await this.close();
+  }
+
+  /** Listens again on the same port, with the same stored experiments and runs. */
+  async restart(): Promise<void> {
+    if (this.server.listening) return;
+    const port = Number(new URL(this.url).port);
+    await new Promise<void>((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, "127.0.0.1", () => {
+        this.server.off("error", reject);
+        resolve();
+      });
+    });
   }
 
   private takeFault(path: string): Fault | undefined {
