@@ -63,6 +63,12 @@ export interface ExperimentContext {
   runDir?: string;
   /** Global optimizer step counter, for metric logging. */
   step: number;
+  /**
+   * Writes a mid-task checkpoint of the run now (provided by runners that keep a run directory).
+   * Long tasks (meta-training) call it between steps every so often, so that even a `kill -9`
+   * loses at most that much work; the learner's `saveState` must then record its position.
+   */
+  saveCheckpoint?: (taskIndex: number) => Promise<void>;
 }
 
 export interface TaskEvent {
@@ -129,6 +135,11 @@ export interface Learner {
   predict(x: tf.Tensor, options?: PredictOptions): tf.Tensor1D;
   beforeEvaluation?(): void;
   afterEvaluation?(): void;
+  /**
+   * Accuracy (percent) on a test set under the learner's own protocol, replacing the runner's
+   * predict-and-count (e.g. episodic meta-test: adapt to each episode's support, score its queries).
+   */
+  evaluateSet?(set: ImageSet, classes?: readonly number[]): Promise<number>;
   /** Everything needed to resume (params, BN state, optimizer, plugins); see @mnemo/models checkpoints. */
   saveState?(): Promise<Record<string, unknown>>;
   loadState?(state: Record<string, unknown>): Promise<void>;
@@ -202,6 +213,7 @@ export async function evaluateSet(
   protocol: EvaluationProtocol,
   classes?: readonly number[],
 ): Promise<number> {
+  if (learner.evaluateSet) return learner.evaluateSet(set, classes);
   const options = protocol.scenario === "task-incremental" ? { classes } : {};
   return accuracyOn((x) => learner.predict(x, options), set, stream.normalization, protocol.batchSize);
 }

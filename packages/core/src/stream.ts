@@ -23,7 +23,8 @@ export interface UnlabelledSet {
   shape: readonly [number, number, number];
 }
 
-export type Scenario = "class-incremental" | "task-incremental" | "domain-incremental" | "few-shot-class-incremental";
+/** "meta-learning": one meta-training task over disjoint meta-train / meta-val / meta-test classes (episodic protocols). */
+export type Scenario = "class-incremental" | "task-incremental" | "domain-incremental" | "few-shot-class-incremental" | "meta-learning";
 
 export interface Task {
   /** 0-based position in the stream. */

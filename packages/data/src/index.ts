@@ -11,6 +11,11 @@ export {
   streamConfigSchema,
   datasetConfigSchema,
   episodeConfigSchema,
+  episodicSchema,
+  anyStreamConfigSchema,
+  type AnyStreamConfig,
+  type AnyStreamConfigInput,
+  type EpisodicStreamConfig,
   type StreamConfig,
   type StreamConfigInput,
   type DatasetConfig,
@@ -30,5 +35,6 @@ export { partitionClasses, type RemainderPolicy } from "./streams/partition.js";
 export { CIFAR100_TOPIC_DIR } from "./streams/fscil.js";
 export { canonicalJson } from "./streams/hash.js";
 export { EpisodeSampler, type Episode, type EpisodeSamplerOptions } from "./streams/episodes.js";
+export { isEpisodicStream, type EpisodicStream, type EpisodeShape, type ContinualFewShotSpec, type ClassSplit } from "./streams/episodic.js";
 export { toFloatBatch, labelBatch, batchIndices, type BatchOptions } from "./batching.js";
 export { createAugmentation, augmentationConfigSchema, type AugmentationConfig, type Normalization } from "./augment.js";

@@ -6,13 +6,15 @@ import { loadDataset } from "./load-dataset.js";
 import { resolveClassOrder, type ClassOrderSpec } from "./orders.js";
 import { partitionClasses } from "./partition.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
-import { streamConfigSchema, type StreamConfig } from "./schema.js";
+import { anyStreamConfigSchema, type AnyStreamConfig, type StreamConfig } from "./schema.js";
+import type { EpisodicStream } from "./episodic.js";
 import { applySplitFiles } from "./split-files.js";
 import { resolveNormalization } from "./normalize.js";
 import { carveValidation, concatIndices, indicesByClass, inverseLabelMap, limitIndices } from "./subset.js";
 import { PlannedStream, type BuiltStream, type TaskPlan } from "./task-stream.js";
 import { permutePixels, rotateImages } from "./transforms.js";
 import { planFewShot } from "./fscil.js";
+import { buildEpisodicStream } from "./episodic.js";
 import { splitLabels } from "./labelling.js";
 
 /**
@@ -65,7 +67,7 @@ export interface BuildStreamOptions {
 const DESCRIPTOR_FORMAT = "mnemo-stream/1";
 
 /** Tracks whether the run seed influenced the stream: if not, the hash leaves the seed out. */
-class RngAccess {
+export class RngAccess {
   used = false;
   private readonly rng: SeededRng;
   constructor(seed: number) {
@@ -84,7 +86,7 @@ export interface ClassPools {
   test: Int32Array[];
 }
 
-function classPools(dataset: Dataset, config: StreamConfig, rng: RngAccess): ClassPools {
+function classPools(dataset: Dataset, config: Exclude<StreamConfig, { kind: "meta-learning" }>, rng: RngAccess): ClassPools {
   const lim = config.limit_per_class;
   const trainLimit = typeof lim === "number" ? lim : lim?.train;
   const testLimit = typeof lim === "number" ? lim : lim?.test;
@@ -110,7 +112,7 @@ function orderStream(orderSeed: number | undefined, rng: RngAccess): () => Rando
   return () => (orderSeed !== undefined ? new SeededRng(orderSeed).stream("stream-order") : rng.get().stream("stream-order"));
 }
 
-function datasetFingerprint(d: Dataset): Record<string, unknown> {
+export function datasetFingerprint(d: Dataset): Record<string, unknown> {
   return {
     name: d.name,
     shape: d.shape,
@@ -203,8 +205,10 @@ export function taskPermutation(seed: number, task: number, pixels: number): num
  * Build the task stream a `stream:` config describes. The config is (re)validated, so a raw
  * object from YAML works too; errors are ConfigError (bad config) or DataError (bad files).
  */
-export async function buildStream(config: StreamConfig, options: BuildStreamOptions): Promise<BuiltStream> {
-  const parsed = streamConfigSchema.safeParse(config);
+export async function buildStream(config: StreamConfig, options: BuildStreamOptions): Promise<BuiltStream>;
+export async function buildStream(config: AnyStreamConfig, options: BuildStreamOptions): Promise<BuiltStream | EpisodicStream>;
+export async function buildStream(config: AnyStreamConfig, options: BuildStreamOptions): Promise<BuiltStream | EpisodicStream> {
+  const parsed = anyStreamConfigSchema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const path = ["stream", ...(issue?.path ?? []).map(String)].join(".");
@@ -220,6 +224,7 @@ export async function buildStream(config: StreamConfig, options: BuildStreamOpti
     downloadTimeoutMs: options.downloadTimeoutMs,
     onProgress: options.onProgress,
   });
+  if (cfg.kind === "meta-learning") return buildEpisodicStream(cfg, dataset, options.seed);
   let splitDigest: string | undefined;
   if (cfg.split_files) ({ dataset, digest: splitDigest } = applySplitFiles(dataset, cfg.split_files));
   const normalization = resolveNormalization(cfg.normalize, dataset);

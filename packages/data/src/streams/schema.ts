@@ -201,10 +201,67 @@ export const fewShotClassIncrementalSchema = z.strictObject({
   sessions: z.number().int().min(1).optional().describe("Incremental sessions after the base one (default: all remaining classes)"),
 });
 
+const classSetSchema = z
+  .union([z.number().int().min(0), z.array(z.number().int().nonnegative())])
+  .describe("A number of classes (taken in `order`) or an explicit list of dataset class ids");
+
+const episodeShape = {
+  ways: z.number().int().min(1).default(5).describe("N: classes per episode"),
+  shots: z.number().int().min(1).default(1).describe("K: support images per class"),
+  queries: z.number().int().min(1).default(15).describe("Q: query images per class (disjoint from the support)"),
+};
+
+export const episodicSchema = z.strictObject({
+  kind: z.literal("meta-learning").describe("Episodic meta-learning: N-way K-shot episodes over disjoint meta-train / meta-val / meta-test classes"),
+  dataset: datasetConfigSchema,
+  limit_per_class: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("Keep at most this many images per class (seeded sample); a class's train and test images form one pool"),
+  classes: z
+    .strictObject({
+      train: classSetSchema.describe("Meta-train classes: a count (first classes of `order`) or a list"),
+      validation: classSetSchema.default(0).describe("Meta-validation classes (checkpoint selection): a count (next in `order`) or a list"),
+      test: classSetSchema.describe("Meta-test classes: a count (next in `order`) or a list"),
+      order: z.enum(["random", "dataset"]).default("random").describe("How counts pick classes: random (seeded) or dataset order (Omniglot: background alphabets first)"),
+      order_seed: z.number().int().nonnegative().optional().describe("Seed of order: random (default: the run seed, stream 'stream-order')"),
+    })
+    .describe("The class split; the three sets must be disjoint"),
+  rotations: z
+    .array(z.number())
+    .min(1)
+    .optional()
+    .describe("Each class rotated by each angle (degrees) becomes its own class in the same split (Omniglot: [0, 90, 180, 270])"),
+  episodes: z.strictObject(episodeShape).prefault({}).describe("Meta-training episodes"),
+  test_episodes: z
+    .strictObject({ ...episodeShape, count: z.number().int().min(1).default(600).describe("Episodes for meta-test (mean ± 95% CI)") })
+    .prefault({})
+    .describe("Meta-validation and meta-test episodes (same classes never seen in meta-training)"),
+  continual: z
+    .strictObject({
+      chunks: z.number().int().min(1).default(5).describe("Chunks of novel classes learned one after another"),
+      ways: z.number().int().min(1).default(5).describe("Classes per chunk"),
+      shots: z.number().int().min(1).default(5).describe("Training images per class"),
+      queries: z.number().int().min(1).default(15).describe("Test images per class"),
+      repeats: z.number().int().min(1).default(10).describe("Independent sequences drawn from the meta-test classes (the matrix is their mean)"),
+    })
+    .optional()
+    .describe("Continual few-shot evaluation (MAMLCon / OML protocol) on meta-test classes: accuracy matrix over the chunks"),
+});
+
 /** The `stream:` section of a run config. */
 export const streamConfigSchema = z
   .discriminatedUnion("kind", [classIncrementalSchema, taskIncrementalSchema, domainIncrementalSchema, fewShotClassIncrementalSchema])
   .describe("The task stream: dataset, scenario and how classes/domains are split into tasks");
+
+/** Every stream kind `buildStream` builds: the task streams and episodic meta-learning streams. */
+export const anyStreamConfigSchema = z
+  .discriminatedUnion("kind", [classIncrementalSchema, taskIncrementalSchema, domainIncrementalSchema, fewShotClassIncrementalSchema, episodicSchema])
+  .describe("The task stream: dataset, scenario and how classes/domains are split into tasks (or meta-learning episodes)");
+export type AnyStreamConfig = z.output<typeof anyStreamConfigSchema>;
+export type AnyStreamConfigInput = z.input<typeof anyStreamConfigSchema>;
 
 export type StreamConfig = z.output<typeof streamConfigSchema>;
 /** What a user may write (defaults not yet applied). */
@@ -218,3 +275,4 @@ export const episodeConfigSchema = z.strictObject({
   stream: z.string().min(1).default("episodes").describe("RNG stream the episodes are drawn from"),
 });
 export type EpisodeConfig = z.output<typeof episodeConfigSchema>;
+export type EpisodicStreamConfig = z.output<typeof episodicSchema>;
