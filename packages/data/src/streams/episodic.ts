@@ -16,7 +16,7 @@ import type { Dataset } from "../datasets/types.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
 import type { EpisodicStreamConfig } from "./schema.js";
 import { indicesByClass, limitIndices } from "./subset.js";
-import type { BuiltStream } from "./task-stream.js";
+import type { BuiltStream, TaskSampleCounts } from "./task-stream.js";
 import { rotateImages } from "./transforms.js";
 import { datasetFingerprint, RngAccess } from "./build.js";
 
@@ -159,11 +159,16 @@ class PlannedEpisodicStream implements EpisodicStream {
     readonly testEpisodes: EpisodeShape & { count: number },
     readonly continual: ContinualFewShotSpec | undefined,
     private readonly sets: { train: ImageSet; validation: ImageSet; test: ImageSet },
+    readonly warnings: readonly string[],
     readonly normalization?: { mean: readonly number[]; std: readonly number[] },
   ) {}
 
   get taskClasses(): readonly (readonly number[])[] {
     return [this.split.train];
+  }
+
+  get taskSizes(): readonly TaskSampleCounts[] {
+    return [{ train: this.sets.train.count, validation: this.sets.validation.count, test: this.sets.test.count }];
   }
 
   async task(index: number): Promise<Task> {
@@ -251,6 +256,7 @@ export function buildEpisodicStream(cfg: EpisodicStreamConfig, dataset: Dataset,
     { ...cfg.test_episodes },
     cfg.continual ? { ...cfg.continual } : undefined,
     sets,
+    Object.freeze([...(dataset.warnings ?? [])]),
     dataset.normalization,
   );
 }
