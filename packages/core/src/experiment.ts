@@ -18,6 +18,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "./backend.js";
+import { cpuSeconds, sampleResources, type TaskCost } from "./cost.js";
 import { imagesToTensor, range } from "./images.js";
 import type { AccuracyMatrix } from "./metrics.js";
 import type { Backbone } from "./model.js";
@@ -145,6 +146,11 @@ export interface Learner {
   loadState?(state: Record<string, unknown>): Promise<void>;
   /** Releases all tensors. */
   dispose(): void;
+  /**
+   * Stream images trained on so far (cumulative; replayed rows not counted), for img/s in the
+   * run's cost record. Learners that do not count leave it undefined.
+   */
+  readonly trainedImages?: number;
 }
 
 export type EvaluationScenario = "class-incremental" | "task-incremental";
@@ -174,6 +180,8 @@ export interface ExperimentResult {
   /** Wall time of training (not evaluation) per task, seconds. */
   trainSeconds: number[];
   evalSeconds: number[];
+  /** Cost of each task (CPU time, images, memory); see cost.ts. Absent in results from before it existed. */
+  cost?: TaskCost[];
 }
 
 export interface RunHooks {
@@ -231,24 +239,44 @@ export async function runExperiment(experiment: Experiment, context: ExperimentC
     trainSeconds: [],
     evalSeconds: [],
   };
+  result.cost ??= [];
   hooks.onStart?.(result);
   for (let i = hooks.startTask ?? 0; i < T; i++) {
     const task = await stream.task(i);
+    const imagesBefore = learner.trainedImages;
+    const c0 = cpuSeconds();
     const t0 = performance.now();
     await learner.learnTask(task, context);
     const t1 = performance.now();
+    const c1 = cpuSeconds();
     learner.beforeEvaluation?.();
     const row = result.matrix[i] as (number | null)[];
+    let evalImages = 0;
     try {
       for (let j = 0; j < T; j++) {
         if (j > i && !evaluation.evaluateFutureTasks) continue;
         row[j] = await evaluateSet(learner, testSets[j] as ImageSet, stream, evaluation, stream.taskClasses[j]);
+        evalImages += (testSets[j] as ImageSet).count;
       }
     } finally {
       learner.afterEvaluation?.();
     }
     result.trainSeconds[i] = (t1 - t0) / 1000;
     result.evalSeconds[i] = (performance.now() - t1) / 1000;
+    const resources = sampleResources();
+    const cost: TaskCost = {
+      trainSeconds: result.trainSeconds[i] as number,
+      trainCpuSeconds: c1 - c0,
+      evalSeconds: result.evalSeconds[i] as number,
+      evalCpuSeconds: cpuSeconds() - c1,
+      evalImages,
+      peakRssBytes: resources.peakRssBytes,
+      tensorBytes: resources.tensorBytes,
+    };
+    const imagesAfter = learner.trainedImages;
+    if (imagesAfter !== undefined) cost.trainImages = imagesAfter - (imagesBefore ?? 0);
+    if (resources.wasmHeapBytes !== undefined) cost.wasmHeapBytes = resources.wasmHeapBytes;
+    result.cost[i] = cost;
     await hooks.onTaskEvaluated?.(i, row, result);
   }
   return result;

@@ -14,3 +14,4 @@ export * from "./experiment.js";
 export * from "./progress.js";
 export * from "./memory-stream.js";
 export * from "./baseline.js";
+export * from "./cost.js";

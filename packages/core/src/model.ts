@@ -57,4 +57,10 @@ export interface Backbone {
    * second-order meta-gradients: fused kernels there have no gradient of their gradient.
    */
   readonly supportsSecondOrder?: boolean;
+  /**
+   * Multiply-accumulates of one image's forward pass with a `numClasses`-way head, counted
+   * analytically over convolutions and linear layers (BN, ReLU, pooling and additions are left
+   * out, as in He et al. 2016 and thop/ptflops); FLOPs = 2 x MACs.
+   */
+  forwardMacs?(numClasses: number): number;
 }

@@ -75,6 +75,18 @@ export function conv4(options: Conv4Options = {}): Backbone {
     growHead(params: ParamTree, numClasses: number, rng: RandomStream): ParamTree {
       return growHead(params, head, numClasses, rng);
     },
+    forwardMacs(numClasses: number): number {
+      // 3x3 "same" convs at the current size, each followed by a 2x2 max-pool.
+      let [ih, iw, inC] = inputShape as [number, number, number];
+      let macs = 0;
+      for (let i = 0; i < 4; i++) {
+        macs += ih * iw * 9 * inC * width;
+        ih = Math.floor(ih / 2);
+        iw = Math.floor(iw / 2);
+        inC = width;
+      }
+      return macs + featureDim * numClasses;
+    },
   };
 }
 

@@ -46,5 +46,14 @@ export function mlp(options: MlpOptions): Backbone {
     growHead(params: ParamTree, numClasses: number, rng: RandomStream): ParamTree {
       return growHead(params, "head.", numClasses, rng);
     },
+    forwardMacs(numClasses: number): number {
+      let macs = 0;
+      let fanIn = inputSize;
+      for (const width of hidden) {
+        macs += fanIn * width;
+        fanIn = width;
+      }
+      return macs + featureDim * numClasses;
+    },
   };
 }

@@ -133,7 +133,26 @@ export function resnet(spec: ResNetSpec): Backbone {
     growHead(params: ParamTree, numClasses: number, rng: RandomStream): ParamTree {
       return growHead(params, head, numClasses, rng);
     },
+    forwardMacs(numClasses: number): number {
+      return resnetConvMacs(spec, plans) + featureDim * numClasses;
+    },
   };
+}
+
+/** MACs of every convolution (stem, blocks, projection shortcuts); padding k//2, so out = ceil(in / stride). */
+function resnetConvMacs(spec: ResNetSpec, plans: BlockPlan[]): number {
+  let [h, w] = spec.inputShape as [number, number, number];
+  let macs = h * w * 9 * (spec.inputShape[2] as number) * spec.stemChannels;
+  for (const p of plans) {
+    const oh = Math.ceil(h / p.stride);
+    const ow = Math.ceil(w / p.stride);
+    macs += oh * ow * 9 * p.inC * p.outC; // conv1 (strided)
+    macs += oh * ow * 9 * p.outC * p.outC; // conv2
+    if (p.projection) macs += oh * ow * p.inC * p.outC; // 1x1 shortcut
+    h = oh;
+    w = ow;
+  }
+  return macs;
 }
 
 function cifarResNet(name: string, n: number, options: CifarResNetOptions): Backbone {

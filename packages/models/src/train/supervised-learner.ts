@@ -108,6 +108,8 @@ export class SupervisedLearner implements Learner {
   private shouldStop?: () => boolean;
   /** Loss of the last step (for logging). */
   lastLoss = Number.NaN;
+  /** Stream images trained on so far (replayed rows not counted); feeds the run's img/s. */
+  trainedImages = 0;
 
   constructor(options: SupervisedLearnerOptions) {
     this.options = options;
@@ -193,6 +195,7 @@ export class SupervisedLearner implements Learner {
         }
         const loss = this.trainStep({ ...batchEvent, batch }, lr);
         context.step++;
+        this.trainedImages += idx.length;
         for (const p of this.plugins) p.onStepEnd?.({ ...batchEvent, batch });
         disposeBatch(batch);
         if (step % 20 === 0 || step === totalSteps - 1) {
