@@ -161,6 +161,11 @@ export interface EvaluationProtocol {
   batchSize: number;
   /** Also evaluate tasks not yet trained (needed for FWT; costs evaluation time). */
   evaluateFutureTasks: boolean;
+  /**
+   * Also evaluate the validation split of every task trained so far (when the stream carves one),
+   * into `ExperimentResult.validationMatrix`: the numbers to choose hyper-parameters on.
+   */
+  evaluateValidation?: boolean;
 }
 
 export interface Experiment {
@@ -182,6 +187,13 @@ export interface ExperimentResult {
   evalSeconds: number[];
   /** Cost of each task (CPU time, images, memory); see cost.ts. Absent in results from before it existed. */
   cost?: TaskCost[];
+  /**
+   * V[i][j] = accuracy (percent) on task j's validation split after training through task i, for
+   * j <= i (null elsewhere); present when the protocol asks for it and the stream has validation splits.
+   */
+  validationMatrix?: AccuracyMatrix;
+  /** Validation images per task (0 where the task has none). */
+  validationSizes?: number[];
 }
 
 export interface RunHooks {
@@ -240,9 +252,17 @@ export async function runExperiment(experiment: Experiment, context: ExperimentC
     evalSeconds: [],
   };
   result.cost ??= [];
+  // Validation sets of tasks trained so far: uint8, kept like the test sets.
+  const validationSets: (ImageSet | undefined)[] = [];
+  if (evaluation.evaluateValidation) {
+    result.validationMatrix ??= Array.from({ length: T }, () => new Array<number | null>(T).fill(null));
+    result.validationSizes ??= new Array<number>(T).fill(0);
+    for (let j = 0; j < (hooks.startTask ?? 0); j++) validationSets[j] = (await stream.task(j)).validation;
+  }
   hooks.onStart?.(result);
   for (let i = hooks.startTask ?? 0; i < T; i++) {
     const task = await stream.task(i);
+    if (evaluation.evaluateValidation) validationSets[i] = task.validation;
     const imagesBefore = learner.trainedImages;
     const c0 = cpuSeconds();
     const t0 = performance.now();
@@ -257,6 +277,15 @@ export async function runExperiment(experiment: Experiment, context: ExperimentC
         if (j > i && !evaluation.evaluateFutureTasks) continue;
         row[j] = await evaluateSet(learner, testSets[j] as ImageSet, stream, evaluation, stream.taskClasses[j]);
         evalImages += (testSets[j] as ImageSet).count;
+      }
+      if (result.validationMatrix && result.validationSizes) {
+        const vrow = result.validationMatrix[i] as (number | null)[];
+        for (let j = 0; j <= i; j++) {
+          const v = validationSets[j];
+          if (!v || v.count === 0) continue;
+          vrow[j] = await evaluateSet(learner, v, stream, evaluation, stream.taskClasses[j]);
+          result.validationSizes[j] = v.count;
+        }
       }
     } finally {
       learner.afterEvaluation?.();

@@ -383,6 +383,51 @@ export function metricRecord(summary: MetricSummary): Record<string, number> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Validation
+
+export interface ValidationSummary {
+  /** Task-macro mean of the last row over the tasks that have a validation split. */
+  accTaskMacro: number;
+  /** Sample-weighted accuracy of the last row over those tasks. */
+  accSampleWeighted: number;
+  /** Mean over steps t of the sample-weighted accuracy of row t (tasks <= t with a split). */
+  aiaSampleWeighted: number;
+  /** Per step t: sample-weighted validation accuracy over the seen tasks that have a split. */
+  curve: number[];
+}
+
+/**
+ * The accuracy metrics of a validation matrix V (V[i][j] for j <= i; null where task j has no
+ * validation split, e.g. few-shot sessions): the numbers to rank hyper-parameters by. Steps with
+ * no validated task are skipped by the AIA; undefined when no task has a split.
+ */
+export function validationSummary(V: AccuracyMatrix, sizes: readonly number[]): ValidationSummary | undefined {
+  const T = checkSquare(V);
+  const rowStats = (t: number): { macro: number; weighted: number } | undefined => {
+    let s = 0;
+    let m = 0;
+    let num = 0;
+    let den = 0;
+    for (let j = 0; j <= t; j++) {
+      const v = V[t]?.[j];
+      const n = sizes[j] ?? 0;
+      if (v === null || v === undefined || Number.isNaN(v) || n <= 0) continue;
+      s += v;
+      m++;
+      num += n * v;
+      den += n;
+    }
+    return m === 0 ? undefined : { macro: s / m, weighted: num / den };
+  };
+  const last = rowStats(T - 1);
+  if (!last) return undefined;
+  const curve: number[] = [];
+  for (let t = 0; t < T; t++) curve.push(rowStats(t)?.weighted ?? Number.NaN);
+  const defined = curve.filter((v) => !Number.isNaN(v));
+  return { accTaskMacro: last.macro, accSampleWeighted: last.weighted, aiaSampleWeighted: mean(defined), curve };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Earlier names, kept so existing callers keep working; prefer the explicit names above.
 
 /** @deprecated use `accuracyTaskMacroAt`. */

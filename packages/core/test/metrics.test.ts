@@ -199,3 +199,20 @@ describe("metrics: named variants", () => {
     expect(() => forwardTransfer(noFuture, b)).toThrow(/R\[0\]\[1\]/);
   });
 });
+
+describe("metrics: validation matrix", () => {
+  it("ranks on the tasks that have a split, sample-weighted and task-macro", async () => {
+    const { validationSummary } = await import("../src/index.js");
+    const V = [
+      [90, null, null],
+      [70, 80, null],
+      [60, 50, null], // task 2 (a few-shot session) has no validation split
+    ];
+    const s = validationSummary(V, [100, 300, 0]);
+    expect(s?.accTaskMacro).toBe(55);
+    expect(s?.accSampleWeighted).toBe((100 * 60 + 300 * 50) / 400);
+    expect(s?.curve).toEqual([90, (100 * 70 + 300 * 80) / 400, 52.5]);
+    expect(s?.aiaSampleWeighted).toBeCloseTo((90 + 77.5 + 52.5) / 3, 12);
+    expect(validationSummary([[null]], [0])).toBeUndefined();
+  });
+});

@@ -73,7 +73,14 @@ export function trainingConfig(t: ExperimentConfig["training"]): TrainingConfig 
     schedule: scheduleConfig(t.schedule),
     warmup: t.warmup_epochs > 0 ? { epochs: t.warmup_epochs } : undefined,
     maxStepsPerTask: t.max_steps_per_task,
+    optimizerAcrossTasks: t.optimizer_across_tasks,
   };
+}
+
+/** Whether the stream config carves a non-empty validation split (`0` turns it off explicitly). */
+export function hasValidationSplit(stream: ExperimentConfig["stream"]): boolean {
+  const v = "validation" in stream ? stream.validation : undefined;
+  return v !== undefined && (v.fraction ?? v.per_class ?? 0) > 0;
 }
 
 /** The backbone the `model:` section asks for, on the stream's input shape. */
@@ -110,7 +117,7 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
   if ("online" in config.stream && config.stream.online && config.training.epochs !== 1) {
     throw errorAt("training.epochs", `an online stream is a single pass over the data: set training.epochs: 1 (got ${config.training.epochs})`);
   }
-  if (config.training.select_best && !config.stream.validation) {
+  if (config.training.select_best && !hasValidationSplit(config.stream)) {
     throw errorAt("training.select_best", "selection needs a validation split: add stream.validation: { fraction: 0.1 } (never select on test data)");
   }
 
@@ -151,7 +158,12 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     rng,
     backbone,
     method,
-    evaluation: { scenario, batchSize: config.evaluation.batch_size, evaluateFutureTasks: config.evaluation.future_tasks },
+    evaluation: {
+      scenario,
+      batchSize: config.evaluation.batch_size,
+      evaluateFutureTasks: config.evaluation.future_tasks,
+      evaluateValidation: hasValidationSplit(config.stream),
+    },
     errorAt,
   };
 }

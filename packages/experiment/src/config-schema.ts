@@ -69,6 +69,10 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
       warmup_epochs: z.number().min(0).default(0),
       max_steps_per_task: positiveInt().optional().describe("Cap optimizer steps per task (quick runs)"),
       select_best: z.boolean().default(false).describe("Keep each task's best epoch by accuracy on the stream's validation split (needs stream.validation)"),
+      optimizer_across_tasks: z
+        .enum(["reset", "keep"])
+        .default("reset")
+        .describe("Optimizer state at a task boundary: reset (fresh per task, as PyCIL and Avalanche) or keep (one optimizer for the stream, as van de Ven's Split-MNIST)"),
       augment: augmentationConfigSchema
         .omit({ normalize: true })
         .optional()

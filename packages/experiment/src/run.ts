@@ -3,10 +3,20 @@
  * task) → checkpoints → the accuracy matrix, with observers (the tracker, a console reporter, your
  * own) told about each stage. `runFromConfig` is what `mnemo run` calls; code gets the same run.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CheckpointError,
+  costRecord,
+  evaluateRandomInit,
+  forwardTransfer,
+  ShapeError,
+  METRIC_DEFINITIONS,
+  metricRecord,
+  parameterCount,
+  type RandomInitBaseline,
+  replayMemoryOf,
+  validationSummary,
   type Experiment,
   type ExperimentContext,
   type ExperimentResult,
@@ -36,6 +46,9 @@ export interface RunStartEvent {
   step: number;
 }
 
+/** FWT's random-init row b, written to the run directory once (a resumed run reads it back). */
+export const FWT_BASELINE_FILE = "fwt_baseline.json";
+
 export interface TaskEndEvent {
   taskIndex: number;
   /** R[taskIndex][*], percent (null: not evaluated). */
@@ -55,6 +68,8 @@ export interface RunEndEvent {
   summary?: MetricSummary;
   /** Files of the run directory worth mirroring (relative paths). */
   files: string[];
+  /** FWT baseline and cost of a finished run. */
+  extras?: RunExtras;
   error?: unknown;
   interruptedTask?: number;
 }
@@ -100,15 +115,61 @@ export function perTaskMetrics(e: TaskEndEvent, trainSeconds: number): Record<st
     m.forgetting = e.seen.forgetting;
     m.backward_transfer = e.seen.backwardTransfer;
   }
+  const V = e.result.validationMatrix;
+  const sizes = e.result.validationSizes;
+  if (V && sizes) {
+    const i = e.taskIndex;
+    const val = validationSummary(
+      V.slice(0, i + 1).map((r) => r.slice(0, i + 1)),
+      sizes.slice(0, i + 1),
+    );
+    if (val) m.val_seen_accuracy = val.accSampleWeighted;
+  }
   return { ...m, ...e.extra };
 }
 
-export function finalMetrics(summary: MetricSummary, tasks: number): Record<string, number> {
-  return {
+/** What the end of a run adds to metrics.json and the tracker, beyond the accuracy matrix. */
+export interface RunExtras {
+  /** FWT's random-init row b (runs with future-task evaluation). */
+  baseline?: RandomInitBaseline;
+  /** Flat cost metrics (`costRecord`). */
+  cost?: Record<string, number>;
+}
+
+/** The final metrics under their definition names (METRIC_DEFINITIONS), validation ones prefixed `val_`, and the cost. */
+export function finalMetrics(summary: MetricSummary, tasks: number, result?: ExperimentResult, extras: RunExtras = {}): Record<string, number> {
+  const out: Record<string, number> = {
     final_average_accuracy: summary.finalAverageAccuracy,
     average_incremental_accuracy: summary.averageIncrementalAccuracy,
     ...(tasks > 1 ? { final_forgetting: summary.forgetting } : {}),
   };
+  // backward_transfer and forgetting already went out with the last task's row under their
+  // per-task names; the definition-named keys below are new keys, logged once.
+  const named = metricRecord(summary);
+  delete named.forgetting; // the per-task "forgetting" series already ends with this value at this step
+  Object.assign(out, named);
+  const val = result?.validationMatrix && result.validationSizes ? validationSummary(result.validationMatrix, result.validationSizes) : undefined;
+  if (val) {
+    out.val_acc_task_macro = val.accTaskMacro;
+    out.val_acc_sample_weighted = val.accSampleWeighted;
+    out.val_aia_sample_weighted = val.aiaSampleWeighted;
+  }
+  if (extras.cost) Object.assign(out, extras.cost);
+  return out;
+}
+
+/**
+ * FWT's baseline: the random-init model evaluated once on every task's test set, before training,
+ * from a fresh copy of the learner's "init" stream; stored in the run directory so a resumed run
+ * uses the same row. Undefined when future tasks are not evaluated (FWT needs R[i-1][i]) or T = 1.
+ */
+export async function fwtBaseline(built: BuiltExperiment, dir: string, resuming: boolean): Promise<RandomInitBaseline | undefined> {
+  if (!built.evaluation.evaluateFutureTasks || built.stream.numTasks < 2) return undefined;
+  const file = join(dir, FWT_BASELINE_FILE);
+  if (resuming && existsSync(file)) return JSON.parse(readFileSync(file, "utf8")) as RandomInitBaseline;
+  const baseline = await evaluateRandomInit({ backbone: built.backbone, rng: built.rng, stream: built.stream, protocol: built.evaluation });
+  writeJson(dir, FWT_BASELINE_FILE, baseline);
+  return baseline;
 }
 
 /** Mirrors the run into a tracker: params and tags at the start, metrics per task, artifacts at the end. */
@@ -136,10 +197,10 @@ export function trackerObserver(tracker: Tracker, options: { parentRunId?: strin
     onTaskEnd(e) {
       tracker.logMetrics(perTaskMetrics(e, e.result.trainSeconds[e.taskIndex] ?? 0), e.taskIndex);
     },
-    async onRunEnd({ status, summary, result, dir, files }) {
+    async onRunEnd({ status, summary, result, dir, files, extras }) {
       if (status === "FINISHED" && summary && result) {
         // backward_transfer was logged with the last task's row already: logging it again would double the point.
-        tracker.logMetrics(finalMetrics(summary, result.matrix.length), result.matrix.length - 1);
+        tracker.logMetrics(finalMetrics(summary, result.matrix.length, result, extras), result.matrix.length - 1);
         for (const name of files) await tracker.logArtifact(name, readFileSync(join(dir, name)));
       }
       await tracker.endRun(status);
@@ -210,7 +271,9 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   const extraMetrics: Record<string, number>[] = runner?.extraMetrics ?? [];
   let pendingResult: ExperimentResult | undefined;
   let result: ExperimentResult;
+  let baseline: RandomInitBaseline | undefined;
   try {
+    baseline = await fwtBaseline(built, dir, options.resume !== undefined);
     result = await runExperiment(experiment, context, {
       onStart: (r) => {
         pendingResult = r;
@@ -224,7 +287,12 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
           partial.matrix.slice(0, i + 1).map((r) => r.slice(0, i + 1)),
           { testSizes: partial.testSizes.slice(0, i + 1) },
         );
-        writeJson(dir, "accuracy_matrix.json", { matrix: partial.matrix, taskClasses: partial.taskClasses, testSizes: partial.testSizes });
+        writeJson(dir, "accuracy_matrix.json", {
+          matrix: partial.matrix,
+          taskClasses: partial.taskClasses,
+          testSizes: partial.testSizes,
+          ...(partial.validationMatrix ? { validationMatrix: partial.validationMatrix, validationSizes: partial.validationSizes } : {}),
+        });
         writeFileSync(join(dir, "accuracy_matrix.csv"), accuracyMatrixCsv({ matrix: partial.matrix, taskClasses: partial.taskClasses }));
         info.taskTimingsSec = [...partial.trainSeconds];
         info.evalTimingsSec = [...partial.evalSeconds];
@@ -257,22 +325,45 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     if (err instanceof TrainingInterrupted) log(`interrupted during task ${err.taskIndex + 1}: checkpoint saved. Continue with: mnemo run --resume ${dir}`);
     throw err;
   }
+  const cost = costRecord({
+    tasks: result.cost ?? [],
+    parameterCount: learnerParameterCount(learner),
+    forwardMacsPerImage: built.backbone.forwardMacs?.(built.stream.numClasses),
+    buffer: replayMemoryOf(learner),
+  });
   learner.dispose();
   interrupt?.dispose();
 
   const summary = summarize(result.matrix, { testSizes: result.testSizes });
+  if (baseline) {
+    try {
+      summary.forwardTransfer = forwardTransfer(result.matrix, baseline.accuracies);
+    } catch (err) {
+      if (!(err instanceof ShapeError)) throw err;
+      log(`FWT left out: ${err.message}`); // e.g. a learner that cannot score future tasks
+    }
+  }
+  const val = result.validationMatrix && result.validationSizes ? validationSummary(result.validationMatrix, result.validationSizes) : undefined;
   writeJson(dir, "metrics.json", {
     final: {
       final_average_accuracy: summary.finalAverageAccuracy,
       average_incremental_accuracy: summary.averageIncrementalAccuracy,
       backward_transfer: summary.backwardTransfer,
       forgetting: summary.forgetting,
+      ...metricRecord(summary),
     },
+    ...(val
+      ? { validation: { acc_task_macro: val.accTaskMacro, acc_sample_weighted: val.accSampleWeighted, aia_sample_weighted: val.aiaSampleWeighted } }
+      : {}),
+    ...(baseline ? { fwt_baseline: baseline.accuracies } : {}),
+    cost,
     perStep: summary.accuracyCurve.map((a, t) => ({
       accuracy: a,
       ...(t > 0 ? { forgetting: summary.forgettingCurve[t - 1] as number } : {}),
+      ...(val && !Number.isNaN(val.curve[t]) ? { val_accuracy: val.curve[t] } : {}),
       ...extraMetrics[t],
     })),
+    definitions: METRIC_DEFINITIONS,
   });
   mkdirSync(join(dir, "plots"), { recursive: true });
   writeFileSync(join(dir, "plots", "accuracy_heatmap.svg"), accuracyHeatmapSvg(result.matrix));
@@ -281,8 +372,19 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   info.endedAt = new Date().toISOString();
   writeJson(dir, "run.json", info);
   const files = ["config.yaml", "accuracy_matrix.json", "accuracy_matrix.csv", "metrics.json", "label_map.json", "plots/accuracy_heatmap.svg", "plots/accuracy_curves.svg", "run.json"];
-  await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files });
+  if (baseline) files.push(FWT_BASELINE_FILE);
+  await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files, extras: { baseline, cost } });
   return { runDir: dir, result, summary, config };
+}
+
+/** Parameters of the learner's live model, when it exposes one (`learner.model.params`). */
+function learnerParameterCount(learner: Experiment["learner"]): number | undefined {
+  try {
+    const model = (learner as { model?: { params?: Parameters<typeof parameterCount>[0] } }).model;
+    return model?.params ? parameterCount(model.params) : undefined;
+  } catch {
+    return undefined; // a learner whose model does not exist (yet) has no count to report
+  }
 }
 
 export interface RunFromConfigArgs extends RunOptions, Omit<BuildOptions, "log"> {

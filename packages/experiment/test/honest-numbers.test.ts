@@ -1,0 +1,91 @@
+/**
+ * A run reports every number under its definition's name: the named metrics, validation beside
+ * test, FWT against a random-init row evaluated once, and the cost of the run.
+ */
+import { readFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { forwardTransfer, MemoryTracker, summarize } from "@mnemo/core";
+import { buildExperiment, experimentConfig, runBuiltExperiment } from "@mnemo/experiment";
+
+const out = mkdtempSync(join(tmpdir(), "mnemo-honest-"));
+
+function config(extra: { stream?: Record<string, unknown>; evaluation?: Record<string, unknown>; method?: Record<string, unknown> } = {}) {
+  return experimentConfig({
+    name: "honest",
+    seed: 3,
+    backend: "wasm",
+    stream: {
+      kind: "class-incremental",
+      dataset: { name: "synthetic-blobs", num_classes: 6, dim: 8, train_per_class: 30, test_per_class: 10 },
+      increment: 2,
+      order: "dataset",
+      validation: { per_class: 5 },
+      ...extra.stream,
+    },
+    model: { backbone: "mlp", hidden: [16] },
+    training: { epochs: 2, batch_size: 16, lr: 0.01, optimizer: { name: "adam" } },
+    ...(extra.method ? { method: extra.method } : {}),
+    evaluation: { ...extra.evaluation },
+    output: { dir: out },
+  });
+}
+
+async function run(loaded: ReturnType<typeof config>) {
+  const built = await buildExperiment(loaded, { quiet: true, log: () => {} });
+  const tracker = new MemoryTracker();
+  const outcome = await runBuiltExperiment(built, { tracker, handleSignals: false, log: () => {} });
+  const metrics = JSON.parse(readFileSync(join(outcome.runDir, "metrics.json"), "utf8")) as Record<string, Record<string, unknown>>;
+  return { outcome, tracker, metrics };
+}
+
+describe("a run's honest numbers", () => {
+  it("metrics.json and the tracker carry the named metrics, validation, FWT and cost", async () => {
+    const { outcome, tracker, metrics } = await run(config());
+    const final = metrics["final"] as Record<string, number>;
+    const s = summarize(outcome.result.matrix, { testSizes: outcome.result.testSizes });
+    expect(final["acc_task_macro"]).toBe(s.accuracyTaskMacro);
+    expect(final["aia_sample_weighted"]).toBe(s.aiaSampleWeighted);
+    expect(final["final_average_accuracy"]).toBe(s.accuracyTaskMacro); // old key kept
+    // FWT against the random-init row stored once in the run directory.
+    const baseline = JSON.parse(readFileSync(join(outcome.runDir, "fwt_baseline.json"), "utf8")) as { accuracies: number[]; streamName: string; seed: number };
+    expect(baseline).toMatchObject({ streamName: "init", seed: 3 });
+    expect(metrics["fwt_baseline"]).toEqual(baseline.accuracies);
+    expect(final["fwt"]).toBeCloseTo(forwardTransfer(outcome.result.matrix, baseline.accuracies), 12);
+    // Validation beside test: 5 images per class, all tasks.
+    expect(outcome.result.validationSizes).toEqual([10, 10, 10]);
+    const V = outcome.result.validationMatrix as (number | null)[][];
+    expect(V[2]?.every((v) => v !== null)).toBe(true);
+    expect(V[0]?.[1]).toBeNull(); // never a future task
+    expect(metrics["validation"]?.["acc_task_macro"]).toBeCloseTo(((V[2]?.[0] ?? 0) + (V[2]?.[1] ?? 0) + (V[2]?.[2] ?? 0)) / 3, 10);
+    // Cost of the run.
+    const cost = metrics["cost"] as Record<string, number>;
+    expect(cost["train_images"]).toBe(3 * 2 * 50); // 3 tasks x 2 epochs x (2 classes x 25 train images)
+    expect(cost["param_count"]).toBe(8 * 16 + 16 + 16 * 6 + 6);
+    expect(cost["forward_flops_per_image"]).toBe(2 * (8 * 16 + 16 * 6));
+    expect(cost["peak_rss_bytes"]).toBeGreaterThan(0);
+    expect(cost["buffer_bytes"]).toBeUndefined(); // fine-tuning stores nothing
+    const logged = new Set(tracker.metrics.map((m) => m.key));
+    for (const k of ["acc_task_macro", "acc_sample_weighted", "aia_task_macro", "bwt", "fwt", "val_acc_task_macro", "val_seen_accuracy", "train_images_per_sec", "peak_rss_bytes", "forward_flops_per_image"]) {
+      expect(logged.has(k), k).toBe(true);
+    }
+    expect(tracker.metrics.filter((m) => m.key === "forgetting" && m.step === 2)).toHaveLength(1); // not logged twice
+    expect(tracker.artifacts.has("fwt_baseline.json")).toBe(true);
+    const defs = metrics["definitions"] as unknown as { key: string }[];
+    expect(defs.map((d) => d.key)).toContain("aia_sample_weighted");
+  });
+
+  it("no FWT without future-task evaluation, no validation with per_class 0, replay memory counted", async () => {
+    const { outcome, metrics } = await run(
+      config({ stream: { validation: { per_class: 0 } }, evaluation: { future_tasks: false }, method: { name: "er", memory_size: 20 } }),
+    );
+    expect(metrics["final"]?.["fwt"]).toBeUndefined();
+    expect(metrics["fwt_baseline"]).toBeUndefined();
+    expect(metrics["validation"]).toBeUndefined();
+    expect(outcome.result.validationMatrix).toBeUndefined();
+    const cost = metrics["cost"] as Record<string, number>;
+    expect(cost["buffer_samples"]).toBe(20);
+    expect(cost["buffer_bytes_per_sample"]).toBeGreaterThanOrEqual(8); // an 8-byte image plus label and bookkeeping
+  });
+});
