@@ -72,7 +72,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
       optimizer_across_tasks: z
         .enum(["reset", "keep"])
         .default("reset")
-        .describe("Optimizer state at a task boundary: reset (fresh per task, as PyCIL and Avalanche) or keep (one optimizer for the stream, as van de Ven's Split-MNIST)"),
+        .describe("Optimizer state at a task boundary: reset (fresh per task, as PyCIL and Avalanche) or keep (one optimizer, its moments and step count, for the whole stream)"),
       augment: augmentationConfigSchema
         .omit({ normalize: true })
         .optional()

@@ -42,7 +42,7 @@ export interface TrainingConfig {
   /**
    * Optimizer state (momentum, Adam moments and step count) at a task boundary: "reset" (the
    * default; a fresh optimizer per task, as PyCIL and Avalanche do) or "keep" (one optimizer for
-   * the whole stream, as van de Ven's Split-MNIST code does). Slots of a grown head restart at zero.
+   * the whole stream). Slots of a grown head restart at zero.
    */
   optimizerAcrossTasks?: "reset" | "keep";
 }
