@@ -20,6 +20,14 @@ describe("configs/", () => {
     expect(loaded.value.name.length).toBeGreaterThan(0);
   });
 
+  it.each(configs)("%s: a class-incremental config carves a validation split (hyper-parameters are chosen on it, never on test)", (file) => {
+    const { stream } = loadConfig(join(root, "configs", file), experimentConfigSchema).value;
+    if (stream.kind !== "class-incremental") return;
+    const v = stream.validation;
+    expect(v, `${file}: add stream.validation: { per_class: N }`).toBeDefined();
+    expect((v?.per_class ?? v?.fraction ?? 0) > 0).toBe(true);
+  });
+
   const runnable: [string, string][] = [
     ["til-mnist.yaml", "task-incremental"],
     ["dil-permuted-mnist.yaml", "domain-incremental"],
