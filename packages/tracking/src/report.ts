@@ -41,6 +41,36 @@ ${groupTable(`sweep-table-${k}`, points.map((p) => p.group), { head: keys, cells
 ${overlay}</section>`;
 }
 
+const MIB = 2 ** 20;
+
+/** The cost columns (metrics.json `cost`, written by @mnemo/experiment): label and how to show the value. */
+const COST_COLUMNS: readonly [key: string, label: string, show: (v: number) => string][] = [
+  ["train_images_per_sec", "train img/s", (v) => v.toFixed(0)],
+  ["eval_images_per_sec", "eval img/s", (v) => v.toFixed(0)],
+  ["train_seconds", "train s", (v) => v.toFixed(1)],
+  ["train_cpu_seconds", "train CPU s", (v) => v.toFixed(1)],
+  ["peak_rss_bytes", "peak RSS (MiB)", (v) => (v / MIB).toFixed(0)],
+  ["wasm_heap_bytes", "wasm heap (MiB)", (v) => (v / MIB).toFixed(0)],
+  ["buffer_bytes", "buffer (MiB)", (v) => (v / MIB).toFixed(2)],
+  ["buffer_bytes_per_sample", "buffer B/sample", (v) => v.toFixed(0)],
+  ["param_count", "params (M)", (v) => (v / 1e6).toFixed(3)],
+  ["forward_flops_per_image", "MFLOPs/img", (v) => (v / 1e6).toFixed(2)],
+];
+
+function costTable(runs: readonly RunDirContents[]): string {
+  const withCost = runs.filter((r) => r.metrics?.cost);
+  if (withCost.length === 0) return "<p>No run recorded its cost (runs from before cost tracking).</p>";
+  const rows = withCost.map((r) => [
+    r.run.runName,
+    r.run.backend,
+    ...COST_COLUMNS.map(([key, , show]) => {
+      const v = r.metrics?.cost?.[key];
+      return v === undefined || !Number.isFinite(v) ? "" : show(v);
+    }),
+  ]);
+  return table("cost", ["run", "backend", ...COST_COLUMNS.map(([, label]) => label)], rows, 2);
+}
+
 /**
  * An HTML page comparing runs: the config keys that differ between them, mean ± std over seeds
  * for every group of runs that differ only in the seed, their A_t curves overlaid, one section
@@ -121,6 +151,8 @@ ${overlay}
 ${sweeps.map((s, k) => sweepSection(s, k)).join("\n")}
 <h2>Final metrics per run</h2>
 ${table("final-metrics", head, rows, 5)}
+<h2>Cost per run</h2>
+${costTable(runs)}
 ${sections}
 </body>
 </html>

@@ -31,6 +31,10 @@ export interface AccuracyMatrixJson {
 export interface MetricsJson {
   final: Record<string, number>;
   perStep: Record<string, number>[];
+  /** What the run cost (img/s, CPU seconds, peak RSS, wasm heap, params, FLOPs, buffer bytes); absent in older runs. */
+  cost?: Record<string, number>;
+  /** ACC / AIA on the validation split, when the stream has one. */
+  validation?: Record<string, number>;
 }
 
 export interface ExperimentResult {

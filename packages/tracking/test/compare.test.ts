@@ -91,6 +91,25 @@ describe("comparing runs", () => {
     expect(html).not.toMatch(/<small>/);
   });
 
+  it("shows each run's cost (img/s, memory, buffer, params, FLOPs) from metrics.json, blank where not measured", () => {
+    const [a, b] = writeRuns(tmp.dir);
+    const withCost = (dir: string, cost: Record<string, number>) => {
+      const file = join(dir, "metrics.json");
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), cost }));
+    };
+    withCost(a!, { train_images_per_sec: 4321.4, peak_rss_bytes: 640 * 2 ** 20, param_count: 477_610, forward_flops_per_image: 955_200, buffer_bytes: 2 ** 20, buffer_bytes_per_sample: 796 });
+    withCost(b!, { train_images_per_sec: 1000 });
+    const html = renderReport([readRunDir(a!), readRunDir(b!)]);
+    const head = /<table id="cost">\s*<thead><tr>(.*?)<\/tr>/.exec(html)?.[1] ?? "";
+    expect(head).toContain("train img/s");
+    expect(head).toContain("MFLOPs/img");
+    const rows = cells(html, "cost");
+    expect(rows[0]).toEqual(["a-s1", "cpu", "4321", "", "", "", "640", "", "1.00", "796", "0.478", "0.96"]);
+    expect(rows[1]?.[2]).toBe("1000");
+    expect(rows[1]?.slice(3).every((c) => c === "")).toBe(true);
+    expect(renderReport([readRunDir(writeRuns(tmp.dir)[2]!)])).toContain("No run recorded its cost");
+  });
+
   it("one run: nothing to diff, a group of one", () => {
     const html = renderReport([readRunDir(writeRuns(tmp.dir)[0]!)]);
     expect(html).toContain("One run: nothing to compare.");
