@@ -84,6 +84,11 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
       scenario: z.enum(["class-incremental", "task-incremental"]).optional().describe("Default: task-incremental for task-incremental streams, else class-incremental"),
       batch_size: positiveInt().default(500),
       future_tasks: z.boolean().default(true).describe("Evaluate not-yet-trained tasks too (needed for FWT)"),
+      joint_reference: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("Run directory of a joint run on the same stream: its diagonal a*_k gives intransigence (Chaudhry et al. 2018)"),
     })
     .prefault({}),
   output: z

@@ -10,6 +10,7 @@ import {
   costRecord,
   evaluateRandomInit,
   forwardTransfer,
+  jointReferenceFrom,
   ShapeError,
   METRIC_DEFINITIONS,
   metricRecord,
@@ -272,7 +273,10 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   let pendingResult: ExperimentResult | undefined;
   let result: ExperimentResult;
   let baseline: RandomInitBaseline | undefined;
+  let jointRef: number[] | undefined;
   try {
+    // Checked before training, so a bad reference costs seconds, not a run.
+    if (config.evaluation.joint_reference) jointRef = readJointReference(config.evaluation.joint_reference, built);
     baseline = await fwtBaseline(built, dir, options.resume !== undefined);
     result = await runExperiment(experiment, context, {
       onStart: (r) => {
@@ -334,7 +338,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   learner.dispose();
   interrupt?.dispose();
 
-  const summary = summarize(result.matrix, { testSizes: result.testSizes });
+  const summary = summarize(result.matrix, { testSizes: result.testSizes, jointReference: jointRef });
   if (baseline) {
     try {
       summary.forwardTransfer = forwardTransfer(result.matrix, baseline.accuracies);
@@ -375,6 +379,27 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   if (baseline) files.push(FWT_BASELINE_FILE);
   await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files, extras: { baseline, cost } });
   return { runDir: dir, result, summary, config };
+}
+
+/**
+ * a*_k for intransigence: the diagonal of a joint run's accuracy matrix. The joint run must have
+ * been made on the same stream (same hash), or the reference would compare different tasks.
+ */
+function readJointReference(dir: string, built: BuiltExperiment): number[] {
+  const where = "evaluation.joint_reference";
+  let run: RunInfo;
+  let acc: { matrix: ExperimentResult["matrix"] };
+  try {
+    run = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as RunInfo;
+    acc = JSON.parse(readFileSync(join(dir, "accuracy_matrix.json"), "utf8")) as { matrix: ExperimentResult["matrix"] };
+  } catch (err) {
+    throw built.errorAt(where, `cannot read the joint run ${dir} (run.json, accuracy_matrix.json): ${(err as Error).message}`);
+  }
+  if (run.streamHash !== built.stream.hash) {
+    throw built.errorAt(where, `the joint run ${dir} used another stream (hash ${run.streamHash.slice(0, 12)}, this run ${built.stream.hash.slice(0, 12)}); run joint on the same stream and seed`);
+  }
+  if (acc.matrix.length !== built.stream.numTasks) throw built.errorAt(where, `the joint run has ${acc.matrix.length} tasks, this run ${built.stream.numTasks}`);
+  return jointReferenceFrom(acc.matrix);
 }
 
 /** Parameters of the learner's live model, when it exposes one (`learner.model.params`). */

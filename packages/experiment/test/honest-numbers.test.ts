@@ -6,7 +6,7 @@ import { readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { forwardTransfer, MemoryTracker, summarize } from "@mnemo/core";
+import { ConfigError, forwardTransfer, MemoryTracker, summarize } from "@mnemo/core";
 import { buildExperiment, experimentConfig, runBuiltExperiment } from "@mnemo/experiment";
 
 const out = mkdtempSync(join(tmpdir(), "mnemo-honest-"));
@@ -87,5 +87,20 @@ describe("a run's honest numbers", () => {
     const cost = metrics["cost"] as Record<string, number>;
     expect(cost["buffer_samples"]).toBe(20);
     expect(cost["buffer_bytes_per_sample"]).toBeGreaterThanOrEqual(8); // an 8-byte image plus label and bookkeeping
+  });
+
+  it("intransigence against a joint run on the same stream (evaluation.joint_reference)", async () => {
+    const joint = await run(config({ method: { name: "joint" }, evaluation: { future_tasks: false } }));
+    const { outcome, metrics } = await run(config({ evaluation: { future_tasks: false, joint_reference: joint.outcome.runDir } }));
+    const R = outcome.result.matrix;
+    const J = joint.outcome.result.matrix;
+    const expected = [0, 1, 2].map((k) => (J[k]?.[k] as number) - (R[k]?.[k] as number));
+    expect(metrics["final"]?.["intransigence"]).toBeCloseTo(expected.reduce((a, b) => a + b, 0) / 3, 10);
+    expect(metrics["final"]?.["intransigence_task2"]).toBeCloseTo(expected[2] as number, 10);
+    // Another stream (another seed draws other validation images) is refused before training.
+    const other = config({ evaluation: { joint_reference: joint.outcome.runDir } });
+    const err = await run(experimentConfig({ ...other.value, seed: 4 } as unknown as Record<string, unknown>)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/another stream/);
   });
 });
