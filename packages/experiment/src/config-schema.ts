@@ -43,6 +43,10 @@ function sectionUnion(schemas: z.ZodObject[], what: string): z.ZodType<Component
 function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<ComponentConfig>) {
   return z.strictObject({
   name: z.string().min(1).describe("Experiment name (MLflow experiment, run-directory folder)"),
+  imports: z
+    .array(z.string().min(1))
+    .default([])
+    .describe("Modules that register methods or plugins (a package name or a path relative to this file), imported before the config is validated"),
   seed: z.number({ error: "expected a non-negative integer" }).int("expected a non-negative integer").min(0, "expected a non-negative integer").default(0).describe("Run seed: every random choice derives from it"),
   backend: z.enum(BACKEND_CHOICES).default("auto").describe("tfjs backend; MNEMO_BACKEND overrides"),
   threads: z.union([z.literal("auto"), positiveInt()]).default("auto").describe("wasm worker threads"),

@@ -24,6 +24,7 @@ export {
   type RunEndEvent,
   type RunFromConfigArgs,
 } from "./run.js";
+export { importComponents, importComponentsOf, resolveImport } from "./imports.js";
 export { consoleReporter } from "./console-reporter.js";
 export { formatTable, pct } from "./table.js";
 export { CHECKPOINT_DIR, configHash, loadRunCheckpoint, saveRunCheckpoint, type RunnerState } from "./checkpointing.js";

@@ -34,6 +34,8 @@ import { buildExperiment, type BuildOptions, type BuiltExperiment } from "./asse
 import { CHECKPOINT_DIR, configHash, loadRunCheckpoint, type RunnerState, saveRunCheckpoint } from "./checkpointing.js";
 import type { ExperimentConfig } from "./config-schema.js";
 import { installInterruptHandler, setStopCheck } from "./interrupt.js";
+import { defaultRegistry } from "./default-registry.js";
+import { importComponentsOf } from "./imports.js";
 import { loadExperimentConfig } from "./load.js";
 import { createRunDir, gitInfo, type RunInfo, writeJson } from "./run-dir.js";
 import { MNEMO_VERSION } from "./version.js";
@@ -419,7 +421,10 @@ export interface RunFromConfigArgs extends RunOptions, Omit<BuildOptions, "log">
 
 /** Loads a YAML config (or, with `resume`, the run's own config.yaml), builds the experiment and runs it. */
 export async function runFromConfig(args: RunFromConfigArgs): Promise<RunOutcome> {
+  const imports = await importComponentsOf(args.configFile, args.registry ?? defaultRegistry, args.overrides);
   const loaded: LoadedConfig<ExperimentConfig> = loadExperimentConfig(args.configFile, { overrides: args.overrides, registry: args.registry });
+  // The run's config.yaml keeps absolute paths, so that `--resume` from the run directory finds them.
+  if (imports.length === loaded.value.imports.length) loaded.value.imports = imports;
   const built = await buildExperiment(loaded, { registry: args.registry, dataDir: args.dataDir, quiet: args.quiet, log: args.log });
   return runBuiltExperiment(built, args);
 }
