@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { cloneTree, disposeTree, SeededRng, treesEqual, type ParamTree, type Plugin } from "@mnemo/core";
 import { wiseFt, uniformSoup } from "../src/index.js";
 import { growInto, MissingValidationError, MomentumInterpolation, soupPlugin, wiseFtPlugin } from "../src/plugins/index.js";
-import { interruptedAndResumed, learnerWith, sameOutcome, run, streamWithValidation, synthetic, uninterrupted, values } from "./stream-helpers.js";
+import { interruptedAndResumed, learnerWith, sameOutcome, run, streamWithValidation, synthetic, uninterrupted, values } from "@mnemo/models/testing";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -10,7 +10,7 @@ import { cloneTree, disposeTree, runExperiment, SeededRng, subsetByClasses, type
 import { NearestMeanClassifier, NMC_PRESETS } from "../src/index.js";
 import { embedSet } from "../src/learner/embed.js";
 import { nmcHead, NMC_PRESET_NAMES, type NmcPresetName } from "../src/plugins/index.js";
-import { contextFor, interruptedAndResumed, learnerWith, run, sameOutcome, streamWithValidation, synthetic, uninterrupted } from "./learner-helpers.js";
+import { contextFor, interruptedAndResumed, learnerWith, run, sameOutcome, streamWithValidation, synthetic, uninterrupted } from "@mnemo/models/testing";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -10,7 +10,7 @@ import { mlp } from "@mnemo/models";
 import { SimpleCil } from "../src/index.js";
 import { embedSet } from "../src/learner/embed.js";
 import { SimpleCilLearner, type SimpleCilAdaptation } from "../src/learner/index.js";
-import { CLASSES, finalAccuracy, interruptedAndResumed, run, sameOutcome, SHAPE, streamWithValidation, synthetic, training, uninterrupted } from "./learner-helpers.js";
+import { CLASSES, finalAccuracy, interruptedAndResumed, run, sameOutcome, SHAPE, streamWithValidation, synthetic, training, uninterrupted } from "@mnemo/models/testing";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

@@ -1,4 +1,4 @@
-/** A small class-incremental stream with validation splits, and a resume-equality harness. */
+/** Test harness for learners and plugins: a small class-incremental stream with validation splits, and a resume-equality check. */
 import * as tf from "@tensorflow/tfjs";
 import {
   cloneTree,
@@ -17,7 +17,9 @@ import {
   type Learner,
   type TaskStream,
 } from "@mnemo/core";
-import { decodeState, encodeState, mlp, SupervisedLearner, type StateValue, type TrainingConfig } from "@mnemo/models";
+import { decodeState, encodeState, type StateValue } from "../checkpoint/index.js";
+import { mlp } from "../backbones/mlp.js";
+import { SupervisedLearner, type TrainingConfig } from "../train/supervised-learner.js";
 import type { Plugin } from "@mnemo/core";
 
 export const SHAPE = [4, 4, 1] as const;
@@ -95,7 +97,11 @@ export interface Outcome {
   params: ParamTree;
 }
 
-export async function interruptedAndResumed(make: (rng: SeededRng, shouldStop?: () => boolean) => SupervisedLearner, stopAtStep: number): Promise<Outcome> {
+/** The final parameters of a learner (SupervisedLearner's live model by default). */
+export type ParamsOf = (learner: Learner) => ParamTree;
+const liveParams: ParamsOf = (l) => (l as SupervisedLearner).model.params;
+
+export async function interruptedAndResumed(make: (rng: SeededRng, shouldStop?: () => boolean) => Learner, stopAtStep: number, paramsOf: ParamsOf = liveParams): Promise<Outcome> {
   const stream = streamWithValidation();
   const rng = new SeededRng(7);
   const context = contextFor(rng, stream);
@@ -113,7 +119,7 @@ export async function interruptedAndResumed(make: (rng: SeededRng, shouldStop?: 
     if (!(err instanceof TrainingInterrupted)) throw err;
     interruptedTask = err.taskIndex;
   }
-  const encoded = encodeState((await first.saveState()) as StateValue);
+  const encoded = encodeState((await first.saveState!()) as StateValue);
   const rngState = rng.snapshot();
   const step = context.step;
   first.dispose();
@@ -121,23 +127,23 @@ export async function interruptedAndResumed(make: (rng: SeededRng, shouldStop?: 
   const rng2 = new SeededRng(7);
   rng2.restore(rngState);
   const second = make(rng2);
-  await second.loadState(decodeState(encoded.tree, encoded.blob) as Record<string, unknown>);
+  await second.loadState!(decodeState(encoded.tree, encoded.blob) as Record<string, unknown>);
   const context2 = { ...contextFor(rng2, stream), step };
   const result = await runExperiment(
     { name: "toy", stream, learner: second, tracker: context2.tracker, seed: 7, evaluation: { scenario: "class-incremental", batchSize: 64, evaluateFutureTasks: false } },
     context2,
     { startTask: interruptedTask, previous: partial },
   );
-  const params = cloneTree(second.model.params);
+  const params = cloneTree(paramsOf(second));
   second.dispose();
   return { result, params };
 }
 
-export async function uninterrupted(make: (rng: SeededRng) => SupervisedLearner): Promise<Outcome> {
+export async function uninterrupted(make: (rng: SeededRng) => Learner, paramsOf: ParamsOf = liveParams): Promise<Outcome> {
   const rng = new SeededRng(7);
   const learner = make(rng);
   const result = await run(learner, rng, streamWithValidation());
-  const params = cloneTree(learner.model.params);
+  const params = cloneTree(paramsOf(learner));
   learner.dispose();
   return { result, params };
 }
