@@ -11,7 +11,7 @@ import { buildExperiment, consoleReporter, experimentConfig, runBuiltExperiment,
 export const cilMnistEr = {
   name: "cil-mnist-er",
   seed: 0,
-  stream: { kind: "class-incremental", dataset: { name: "mnist" }, order: "dataset", increment: 2 },
+  stream: { kind: "class-incremental", dataset: { name: "mnist" }, order: "dataset", increment: 2, validation: { per_class: 100 } },
   model: { backbone: "mlp", hidden: [400, 400], head: "expanding" },
   method: { name: "er", memory_size: 500 },
   training: { epochs: 1, batch_size: 128, lr: 0.001, optimizer: { name: "adam" } },
