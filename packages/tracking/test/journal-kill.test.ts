@@ -16,15 +16,18 @@ import { readMlflowFileStore } from "./mlflow-file-store-reader.js";
 const child = fileURLToPath(new URL("./fixtures/journal-child.ts", import.meta.url));
 const STEPS = 200;
 
-/** Runs the child; kills it with SIGKILL `killAfterMs` after it has started the run (never, if undefined). */
-function runChild(runDir: string, uri: string, killAfterMs?: number): Promise<"killed" | "finished"> {
+/**
+ * Runs the child; kills it with SIGKILL as soon as it reports step `killAtStep` (never, if undefined).
+ * Killing at a step rather than after a delay keeps the kill inside the stream on a machine of any speed.
+ */
+function runChild(runDir: string, uri: string, killAtStep?: number): Promise<"killed" | "finished"> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ["--conditions=@mnemo/source", "--import", "tsx", child, runDir, uri, String(STEPS)], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     p.stdout.on("data", (d: Buffer) => {
       out += d.toString();
-      if (killAfterMs !== undefined && out.includes("started") && !p.killed) setTimeout(() => p.kill("SIGKILL"), killAfterMs);
+      if (killAtStep !== undefined && out.includes(`step ${killAtStep}\n`) && !p.killed) p.kill("SIGKILL");
     });
     p.stderr.on("data", (d: Buffer) => (err += d.toString()));
     p.on("exit", (code, signal) => {
@@ -35,12 +38,12 @@ function runChild(runDir: string, uri: string, killAfterMs?: number): Promise<"k
   });
 }
 
-/** A seeded sequence of kill delays (ms after the run started). */
-function delays(seed: number, n: number, maxMs: number): number[] {
+/** A seeded sequence of steps to kill at (multiples of 10, as the child reports them, below `maxStep`). */
+function killSteps(seed: number, n: number, maxStep: number): number[] {
   let s = seed;
   return Array.from({ length: n }, () => {
     s = (s * 1103515245 + 12345) % 2 ** 31;
-    return Math.floor((s / 2 ** 31) * maxMs);
+    return 10 * Math.floor((s / 2 ** 31) * (maxStep / 10 + 1));
   });
 }
 
@@ -79,7 +82,7 @@ describe("SIGKILL at random instants loses nothing and sends nothing twice", () 
     const root = join(tmp.dir, "mlruns");
     const runDir = join(tmp.dir, "run");
     const outcomes: string[] = [];
-    for (const ms of delays(11, 4, 250)) outcomes.push(await runChild(runDir, root, ms));
+    for (const step of killSteps(11, 4, 180)) outcomes.push(await runChild(runDir, root, step));
     outcomes.push(await runChild(runDir, root));
     expect(outcomes.filter((o) => o === "killed").length).toBeGreaterThan(0);
     const runs = readMlflowFileStore(root).experiments.find((e) => e.name === "kill-test")?.runs ?? [];
@@ -96,8 +99,8 @@ describe("SIGKILL at random instants loses nothing and sends nothing twice", () 
     try {
       const runDir = join(tmp.dir, "run");
       const outcomes: string[] = [];
-      const ds = delays(5, 4, 250);
-      for (const [i, ms] of ds.entries()) {
+      const ds = killSteps(5, 4, 180);
+      for (const [i, step] of ds.entries()) {
         if (i === 2) {
           // The server goes away while a run is in progress, and comes back later.
           const run = runChild(runDir, server.url);
@@ -110,7 +113,7 @@ describe("SIGKILL at random instants loses nothing and sends nothing twice", () 
         }
         // Some of the kills land right after a batch was applied: its response is lost with the process.
         if (i === 1) server.inject({ kind: "apply-then-drop" }, { path: "log-batch", times: 2 });
-        outcomes.push(await runChild(runDir, server.url, ms));
+        outcomes.push(await runChild(runDir, server.url, step));
       }
       outcomes.push(await runChild(runDir, server.url));
       // Whatever the last process could not send is delivered by sync (no-op if all arrived).
