@@ -20,7 +20,7 @@ import {
   type Plugin,
   type TaskStream,
 } from "@mnemo/core";
-import { mlp, type TrainingConfig } from "@mnemo/models";
+import { mlp, SupervisedLearner, type TrainingConfig } from "@mnemo/models";
 import {
   derpp,
   experienceReplay,
@@ -28,9 +28,7 @@ import {
   icarl,
   JointLearner,
   logitMatchingLoss,
-  ReplayLearner,
   reweightCrossEntropy,
-  type DisposablePlugin,
   type IcarlOptions,
 } from "../src/plugins/index.js";
 
@@ -64,8 +62,8 @@ async function run(learner: Learner, rng: SeededRng, s = stream()): Promise<Expe
   return runExperiment({ name: "toy", stream: s, learner, tracker, seed: rng.seed, evaluation: { scenario: "class-incremental", batchSize: 64, evaluateFutureTasks: false } }, context);
 }
 
-function replayLearner(rng: SeededRng, plugins: DisposablePlugin[]): ReplayLearner {
-  return new ReplayLearner({ backbone: backbone(), training, rng, head: "expanding", numClasses: CLASSES, plugins, quiet: true });
+function replayLearner(rng: SeededRng, plugins: Plugin[]): SupervisedLearner {
+  return new SupervisedLearner({ backbone: backbone(), training, rng, head: "expanding", numClasses: CLASSES, plugins, quiet: true });
 }
 
 function finalAccuracy(r: ExperimentResult): number {
@@ -309,6 +307,34 @@ describe("GDumb and joint", () => {
     learner.dispose();
     for (const t of starts) tf.dispose(Object.values(t));
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("plugins live as long as their learner: disposed once, at its dispose, never between tasks", async () => {
+    const lifetime = () => {
+      const seen = { disposals: 0, disposedAtTaskStart: [] as number[] };
+      const plugin: Plugin = { name: "lifetime", onTaskStart: () => void seen.disposedAtTaskStart.push(seen.disposals), dispose: () => void seen.disposals++ };
+      return { plugin, seen };
+    };
+    const learners = [
+      (p: Plugin, rng: SeededRng) => new JointLearner({ backbone: backbone(), training, rng, plugins: [p], quiet: true }),
+      (p: Plugin, rng: SeededRng) => new GDumbLearner({ backbone: backbone(), training, rng, capacity: 18, numClasses: CLASSES, sampleShape: SHAPE, plugins: [p], quiet: true }),
+      (p: Plugin, rng: SeededRng) => replayLearner(rng, [p]),
+    ];
+    for (const make of learners) {
+      const { plugin, seen } = lifetime();
+      const rng = new SeededRng(14);
+      const learner = make(plugin, rng);
+      await run(learner, rng);
+      // A retraining learner used to dispose the plugins with each task's model (0, 1, 2 here).
+      expect(seen.disposedAtTaskStart, learner.name).toEqual([0, 0, 0]);
+      learner.dispose();
+      // ReplayLearner used to dispose its plugins twice.
+      expect(seen.disposals, learner.name).toBe(1);
+    }
+    // A learner that never trained still releases its plugins.
+    const { plugin, seen } = lifetime();
+    new JointLearner({ backbone: backbone(), training, rng: new SeededRng(1), plugins: [plugin], quiet: true }).dispose();
+    expect(seen.disposals).toBe(1);
   });
 
   it("joint trains a fresh model on the union of the tasks so far", async () => {

@@ -1,6 +1,7 @@
 /** DER++ (Buzzega et al. 2020): reservoir of (image, label, logits); logit matching + label replay. */
 import { positiveInt } from "@mnemo/core";
-import { ReplayLearner, derpp } from "@mnemo/replay/plugins";
+import { SupervisedLearner } from "@mnemo/models";
+import { derpp } from "@mnemo/replay/plugins";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";
 import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
@@ -25,7 +26,7 @@ export function buildDerpp(config: z.output<typeof derppSchema>, ctx: MethodCont
     augment: ctx.augment,
   });
   return {
-    learner: new ReplayLearner({
+    learner: new SupervisedLearner({
       ...commonLearnerOptions(ctx),
       plugins: [plugin, ...ctx.plugins],
       name: "derpp",

@@ -1,6 +1,7 @@
 /** Experience replay (Mammoth `er`): a reservoir buffer, one replay batch per step. */
 import { positiveInt } from "@mnemo/core";
-import { ReplayLearner, experienceReplay } from "@mnemo/replay/plugins";
+import { SupervisedLearner } from "@mnemo/models";
+import { experienceReplay } from "@mnemo/replay/plugins";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";
 import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
@@ -21,7 +22,7 @@ export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): 
     augment: ctx.augment,
   });
   return {
-    learner: new ReplayLearner({
+    learner: new SupervisedLearner({
       ...commonLearnerOptions(ctx),
       plugins: [plugin, ...ctx.plugins],
       name: "er",

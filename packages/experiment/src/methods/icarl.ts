@@ -1,6 +1,7 @@
 /** iCaRL (Rebuffi et al. 2017): herding exemplars, distillation from the previous model, nearest mean of exemplars. */
 import { positiveInt } from "@mnemo/core";
-import { ReplayLearner, icarl } from "@mnemo/replay/plugins";
+import { SupervisedLearner } from "@mnemo/models";
+import { icarl } from "@mnemo/replay/plugins";
 import type { MemoryPolicy } from "@mnemo/replay";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";
@@ -72,7 +73,7 @@ export function buildIcarl(config: z.output<typeof icarlSchema>, ctx: MethodCont
     augment: ctx.augment,
   });
   return {
-    learner: new ReplayLearner({
+    learner: new SupervisedLearner({
       ...commonLearnerOptions(ctx),
       plugins: [plugin, ...ctx.plugins],
       name: "icarl",

@@ -346,13 +346,25 @@ export class SupervisedLearner implements Learner {
     for (const p of [...this.plugins].reverse()) p.afterEval?.(this.model);
   }
 
-  dispose(): void {
+  /**
+   * Releases the model, optimizer and best-epoch copy but not the plugins: for owners that replace
+   * this learner while keeping its plugins alive (RetrainLearner builds a new one at every task).
+   */
+  disposeModel(): void {
     if (this.handle) {
       disposeTree(this.handle.params);
       disposeTree(this.handle.state);
+      this.handle = undefined;
     }
     this.optimizer?.dispose();
+    this.optimizer = undefined;
     this.selection?.dispose();
+    this.selection = undefined;
+  }
+
+  /** Releases the model and the plugins (each plugin's `dispose` is called once). */
+  dispose(): void {
+    this.disposeModel();
     for (const p of this.plugins) p.dispose?.();
   }
 }

@@ -9,7 +9,6 @@ export { knowledgeDistillation, icarlBinaryLoss } from "./distillation.js";
 export { GDumbLearner, type GDumbLearnerOptions } from "./gdumb.js";
 export { JointLearner } from "./joint.js";
 export { RetrainLearner, type RetrainLearnerOptions, type SavedModel } from "./retrain-learner.js";
-export { ReplayLearner, type DisposablePlugin } from "./replay-learner.js";
 export { packRows as packImages, pickLabels } from "@mnemo/core";
 export { appendRows, replayImages, reweightCrossEntropy, rowCrossEntropy, type Augment } from "./replay-batch.js";
 export { concatImageSets } from "./image-sets.js";

@@ -46,7 +46,8 @@ export abstract class RetrainLearner implements Learner {
   async learnTask(task: Task, context: ExperimentContext): Promise<void> {
     for (const c of task.classes) this.seen.add(c);
     const train = this.trainingSet(task);
-    this.inner?.dispose();
+    // The plugins outlive each task's model: only the old model goes.
+    this.inner?.disposeModel();
     // A fixed head over every class seen so far: the whole model is initialised at once, from "init".
     this.inner = this.makeInner(this.options.rng, Math.max(...this.seen) + 1);
     const classes = [...this.seen].sort((a, b) => a - b);
@@ -80,7 +81,7 @@ export abstract class RetrainLearner implements Learner {
 
   /** Rebuilds the model from `savedModel()` output (copies the tensors; the run's RNG is not touched). */
   protected restoreModel(saved: SavedModel | null): void {
-    this.inner?.dispose();
+    this.inner?.disposeModel();
     this.inner = null;
     if (!saved) return;
     // A throwaway RNG for the placeholder init, so restoring consumes no draw of the run's "init" stream.
@@ -93,8 +94,10 @@ export abstract class RetrainLearner implements Learner {
     this.inner = inner;
   }
 
+  /** Releases the model and, once, the plugins (also when no task was learned). */
   dispose(): void {
-    this.inner?.dispose();
+    this.inner?.disposeModel();
     this.inner = null;
+    for (const p of this.plugins) p.dispose?.();
   }
 }
