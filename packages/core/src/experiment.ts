@@ -20,11 +20,12 @@ import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "./backend.js";
 import { cpuSeconds, sampleResources, type TaskCost } from "./cost.js";
 import { imagesToTensor, range } from "./images.js";
-import type { AccuracyMatrix } from "./metrics.js";
+import type { AccuracyMatrix, ClassCounts } from "./metrics.js";
 import type { Backbone } from "./model.js";
 import type { ParamTree } from "./param-tree.js";
 import type { SeededRng } from "./rng.js";
 import type { ImageSet, Task, TaskStream } from "./stream.js";
+import { ShapeError } from "./errors.js";
 import type { Tracker } from "./tracker.js";
 
 /** A training batch. `x` is normalised float NHWC, `y` int32 labels. */
@@ -134,6 +135,13 @@ export interface Learner {
   learnTask(task: Task, context: ExperimentContext): Promise<void>;
   /** Predicted labels (int32 [n]) for a normalised float batch. */
   predict(x: tf.Tensor, options?: PredictOptions): tf.Tensor1D;
+  /**
+   * `predict` plus named alternative classifiers on the same forward pass: an ablation measured in
+   * the same run (FSCIL prototypes without TEEN's calibration). When present the runner calls this
+   * instead of `predict`; the accuracy matrix is `predicted`'s, and each variant gets its own
+   * per-class correct counts in `ExperimentResult.perClassCounts`.
+   */
+  predictVariants?(x: tf.Tensor, options?: PredictOptions): { predicted: tf.Tensor1D; variants: Record<string, tf.Tensor1D> };
   beforeEvaluation?(): void;
   afterEvaluation?(): void;
   /**
@@ -194,6 +202,12 @@ export interface ExperimentResult {
   validationMatrix?: AccuracyMatrix;
   /** Validation images per task (0 where the task has none). */
   validationSizes?: number[];
+  /**
+   * C[i][j] = per-class counts behind R[i][j] (null where R is null, or where the learner scores a
+   * set under its own protocol, `Learner.evaluateSet`, which gives no counts). Written by the runner
+   * beside the matrix; absent in results from before it existed.
+   */
+  perClassCounts?: (ClassCounts | null)[][];
 }
 
 export interface RunHooks {
@@ -233,9 +247,59 @@ export async function evaluateSet(
   protocol: EvaluationProtocol,
   classes?: readonly number[],
 ): Promise<number> {
-  if (learner.evaluateSet) return learner.evaluateSet(set, classes);
+  return (await evaluateSetCounts(learner, set, stream, protocol, classes)).accuracy;
+}
+
+/**
+ * `evaluateSet` with the per-class counts behind the accuracy (null when the learner scores the
+ * set itself through `Learner.evaluateSet`). The accuracy is 100 · Σ correct / n, as `accuracyOn`.
+ */
+export async function evaluateSetCounts(
+  learner: Learner,
+  set: ImageSet,
+  stream: TaskStream,
+  protocol: EvaluationProtocol,
+  classes?: readonly number[],
+): Promise<{ accuracy: number; counts: ClassCounts | null }> {
+  if (learner.evaluateSet) return { accuracy: await learner.evaluateSet(set, classes), counts: null };
   const options = protocol.scenario === "task-incremental" ? { classes } : {};
-  return accuracyOn((x) => learner.predict(x, options), set, stream.normalization, protocol.batchSize);
+  const zeros = (): number[] => new Array<number>(stream.numClasses).fill(0);
+  const counts: ClassCounts = { correct: zeros(), total: zeros() };
+  /** Adds the hits of predictions `p` of rows start.. to `into`; returns how many there were. */
+  const tally = (into: number[], p: ArrayLike<number>, start: number): number => {
+    let hits = 0;
+    for (let k = 0; k < p.length; k++) {
+      const y = set.labels[start + k] as number;
+      if (p[k] === y) {
+        into[y] = (into[y] as number) + 1;
+        hits++;
+      }
+    }
+    return hits;
+  };
+  let correct = 0;
+  for (let start = 0; start < set.count; start += protocol.batchSize) {
+    const end = Math.min(set.count, start + protocol.batchSize);
+    for (let k = start; k < end; k++) {
+      const y = set.labels[k] as number;
+      if (!(y >= 0 && y < stream.numClasses)) throw new ShapeError(`test label ${y} (row ${k}) is outside the stream's ${stream.numClasses} classes`);
+      counts.total[y] = (counts.total[y] as number) + 1;
+    }
+    const out = tf.tidy(() => {
+      const x = imagesToTensor(set, range(start, end), stream.normalization);
+      return learner.predictVariants ? learner.predictVariants(x, options) : { predicted: learner.predict(x, options), variants: {} as Record<string, tf.Tensor1D> };
+    });
+    try {
+      correct += tally(counts.correct, await out.predicted.data(), start);
+      for (const [name, v] of Object.entries(out.variants)) {
+        counts.variants ??= {};
+        tally((counts.variants[name] ??= zeros()), await v.data(), start);
+      }
+    } finally {
+      tf.dispose([out.predicted, ...Object.values(out.variants)]);
+    }
+  }
+  return { accuracy: set.count === 0 ? Number.NaN : (100 * correct) / set.count, counts };
 }
 
 /** Trains through the stream and returns the full accuracy matrix. */
@@ -252,6 +316,7 @@ export async function runExperiment(experiment: Experiment, context: ExperimentC
     evalSeconds: [],
   };
   result.cost ??= [];
+  result.perClassCounts ??= Array.from({ length: T }, () => new Array<ClassCounts | null>(T).fill(null));
   // Validation sets of tasks trained so far: uint8, kept like the test sets.
   const validationSets: (ImageSet | undefined)[] = [];
   if (evaluation.evaluateValidation) {
@@ -271,11 +336,14 @@ export async function runExperiment(experiment: Experiment, context: ExperimentC
     const c1 = cpuSeconds();
     learner.beforeEvaluation?.();
     const row = result.matrix[i] as (number | null)[];
+    const countsRow = result.perClassCounts[i] as (ClassCounts | null)[];
     let evalImages = 0;
     try {
       for (let j = 0; j < T; j++) {
         if (j > i && !evaluation.evaluateFutureTasks) continue;
-        row[j] = await evaluateSet(learner, testSets[j] as ImageSet, stream, evaluation, stream.taskClasses[j]);
+        const { accuracy, counts } = await evaluateSetCounts(learner, testSets[j] as ImageSet, stream, evaluation, stream.taskClasses[j]);
+        row[j] = accuracy;
+        countsRow[j] = counts;
         evalImages += (testSets[j] as ImageSet).count;
       }
       if (result.validationMatrix && result.validationSizes) {

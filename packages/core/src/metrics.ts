@@ -1,5 +1,6 @@
 /**
- * Every continual-learning metric derived from the accuracy matrix, in one place. Each metric is
+ * Every continual-learning metric derived from the accuracy matrix (and, for FSCIL's per-class
+ * means, from the per-class counts the runner records beside it), in one place. Each metric is
  * defined once here, with its formula and source; names say which variant is which.
  *
  * R[i][j] = test accuracy (percent) on the classes of task j after training through task i,
@@ -21,7 +22,7 @@
  * | forgetting | averageForgetting | F_k = (1/k) Σ_{j<k} f_j^k, k = T-1 | Chaudhry et al. 2018 (RWalk) |
  * | forgetting_task{j} | forgettingPerTask | f_j^k = max_{l∈[j,k-1]} R[l][j] - R[k][j] | RWalk (max excludes the final row) |
  * | intransigence | averageIntransigence | (1/T) Σ_k I_k, I_k = a*_k - R[k][k] | RWalk §4 (a*_k: joint model on tasks 0..k) |
- * | FSCIL acc / base / novel / HM | fscilSessionMetrics | sample acc; per-class mean over base / novel; 2·B·N/(B+N) | TOPIC (Tao 2020); TEEN `helper.py:test` |
+ * | FSCIL acc / base / novel / HM | fscilSessionFromCounts (fscilSessionMetrics) | sample acc; per-class mean over base / novel; 2·B·N/(B+N) | TOPIC (Tao 2020); TEEN `helper.py:test` |
  * | FSCIL avg / PD | fscilSummary | mean_s Acc_s; Acc_0 - Acc_last | TOPIC; CEC/FACT |
  *
  * When every task has the same number of test samples the sample-weighted and task-macro
@@ -252,6 +253,51 @@ export function fscilSessionMetrics(
   const base = perClass(0, Math.min(numBaseClasses, total.length));
   const novel = perClass(numBaseClasses, total.length);
   return { accuracy: n === 0 ? Number.NaN : (100 * c) / n, base, novel, harmonicMean: harmonicMean(base, novel) };
+}
+
+/**
+ * Per-class test counts of one accuracy-matrix entry R[i][j], indexed by label (0..numClasses-1):
+ * of task j's test images of class c, `total[c]` were evaluated after task i and `correct[c]` were
+ * predicted right. What the matrix averages away (FSCIL base / novel accuracy need it; see
+ * metrics.ts `fscilSessionFromCounts`).
+ */
+export interface ClassCounts {
+  correct: number[];
+  total: number[];
+  /** Correct counts of each of the learner's `predictVariants`, by variant name. */
+  variants?: Record<string, number[]>;
+}
+
+/**
+ * FSCIL metrics of session `session` (0 = base) from the runner's per-class counts
+ * (`ExperimentResult.perClassCounts`): the test images of tasks 0..session, base classes =
+ * `taskClasses[0]`, novel = the classes of tasks 1..session. `variant` reads the counts of one of
+ * the learner's `predictVariants` instead of `predict`'s. This is where base / novel / HM come from;
+ * the accuracy is A_session of the matrix (sample-weighted over the seen tasks).
+ */
+export function fscilSessionFromCounts(
+  counts: readonly (readonly (ClassCounts | null)[])[],
+  taskClasses: readonly (readonly number[])[],
+  session: number,
+  variant?: string,
+): FscilSessionMetrics {
+  const row = counts[session];
+  if (!row) throw new ShapeError(`no per-class counts for session ${session} (${counts.length} rows)`);
+  const base = taskClasses[0] ?? [];
+  const seen = [...new Set([...base, ...taskClasses.slice(1, session + 1).flat()])];
+  const correct = new Array<number>(seen.length).fill(0);
+  const total = new Array<number>(seen.length).fill(0);
+  for (let j = 0; j <= session; j++) {
+    const cell = row[j];
+    if (!cell) throw new ShapeError(`session ${session}: task ${j} has no per-class counts (the learner scores sets itself, or the task was not evaluated)`);
+    const hits = variant === undefined ? cell.correct : cell.variants?.[variant];
+    if (!hits) throw new ShapeError(`session ${session}: task ${j} has no counts of prediction variant "${variant}"`);
+    seen.forEach((c, k) => {
+      correct[k] = (correct[k] as number) + (hits[c] ?? 0);
+      total[k] = (total[k] as number) + (cell.total[c] ?? 0);
+    });
+  }
+  return fscilSessionMetrics(correct, total, base.length);
 }
 
 export function harmonicMean(a: number, b: number): number {

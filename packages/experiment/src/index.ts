@@ -16,6 +16,7 @@ export {
   trackerObserver,
   perTaskMetrics,
   finalMetrics,
+  PER_CLASS_COUNTS_FILE,
   type RunObserver,
   type RunOptions,
   type RunOutcome,

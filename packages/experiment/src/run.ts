@@ -49,6 +49,12 @@ export interface RunStartEvent {
   step: number;
 }
 
+/**
+ * Per-class counts behind each accuracy-matrix entry (`ExperimentResult.perClassCounts`, indexed by
+ * label; FSCIL's base / novel accuracy come from them), written beside accuracy_matrix.json.
+ */
+export const PER_CLASS_COUNTS_FILE = "per_class_counts.json";
+
 /** FWT's random-init row b, written to the run directory once (a resumed run reads it back). */
 export const FWT_BASELINE_FILE = "fwt_baseline.json";
 
@@ -300,6 +306,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
           ...(partial.validationMatrix ? { validationMatrix: partial.validationMatrix, validationSizes: partial.validationSizes } : {}),
         });
         writeFileSync(join(dir, "accuracy_matrix.csv"), accuracyMatrixCsv({ matrix: partial.matrix, taskClasses: partial.taskClasses }));
+        if (partial.perClassCounts) writeJson(dir, PER_CLASS_COUNTS_FILE, { perClassCounts: partial.perClassCounts, taskClasses: partial.taskClasses, classNames: stream.classNames ?? null });
         info.taskTimingsSec = [...partial.trainSeconds];
         info.evalTimingsSec = [...partial.evalSeconds];
         writeJson(dir, "run.json", info);
@@ -378,6 +385,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   info.endedAt = new Date().toISOString();
   writeJson(dir, "run.json", info);
   const files = ["config.yaml", "accuracy_matrix.json", "accuracy_matrix.csv", "metrics.json", "label_map.json", "plots/accuracy_heatmap.svg", "plots/accuracy_curves.svg", "run.json"];
+  if (result.perClassCounts) files.push(PER_CLASS_COUNTS_FILE);
   if (baseline) files.push(FWT_BASELINE_FILE);
   await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files, extras: { baseline, cost } });
   return { runDir: dir, result, summary, config };

@@ -7,6 +7,8 @@ import * as tf from "@tensorflow/tfjs";
 import {
   accuracyCurve,
   cloneTree,
+  fscilSessionFromCounts,
+  type FscilSessionMetrics,
   type ExperimentContext,
   type ExperimentResult,
   type ImageSet,
@@ -20,7 +22,13 @@ import {
   type TaskStream,
 } from "@mnemo/core";
 import { cosineHead, cosineLogits, mlp, type TrainingConfig } from "@mnemo/models";
-import { FscilEvaluator, FscilPrototypeLearner, type FscilLearnerOptions, type FscilSessionReport } from "../src/learner/index.js";
+import { FscilPrototypeLearner, sessionMetrics, type FscilLearnerOptions } from "../src/learner/index.js";
+
+/** A session's metrics from the runner's per-class counts: `predict`'s and the "plain" variant's. */
+interface FscilSessionReport {
+  calibrated: FscilSessionMetrics;
+  plain: FscilSessionMetrics | null;
+}
 
 const SHAPE: [number, number, number] = [4, 4, 1];
 const BASE = [0, 1, 2, 3, 4, 5];
@@ -81,19 +89,25 @@ interface Run {
 }
 
 async function run(learner: FscilPrototypeLearner, stream = fewShotStream()): Promise<Run> {
+  return runWith(learner, stream);
+}
+
+async function runWith(learner: FscilPrototypeLearner, stream: TaskStream, after?: (i: number) => Promise<void>): Promise<Run> {
   const tracker = new MemoryTracker();
   const logs: string[] = [];
   const context: ExperimentContext = { rng: new SeededRng(0), tracker, stream, log: (m) => logs.push(m), step: 0 };
-  const evaluator = new FscilEvaluator(learner, stream);
   const reports: FscilSessionReport[] = [];
   const prototypes: number[][][] = [];
   const result = await runExperiment(
     { name: "toy", stream, learner, tracker, seed: 0, evaluation: { scenario: "class-incremental", batchSize: 64, evaluateFutureTasks: false } },
     context,
     {
-      onTaskEvaluated: async (i) => {
-        reports[i] = await evaluator.session(i);
+      onTaskEvaluated: async (i, _row, partial) => {
+        const counts = partial.perClassCounts!;
+        const hasPlain = counts[i]![0]!.variants?.plain !== undefined;
+        reports[i] = { calibrated: fscilSessionFromCounts(counts, partial.taskClasses, i), plain: hasPlain ? fscilSessionFromCounts(counts, partial.taskClasses, i, "plain") : null };
         prototypes[i] = learner.prototypeClassifier.prototypes().prototypes.to2DArray();
+        await after?.(i);
       },
     },
   );
@@ -159,6 +173,28 @@ describe("FscilPrototypeLearner", () => {
     reports.forEach((r, i) => expect(r.calibrated.accuracy).toBeCloseTo(curve[i] as number, 9));
     expect(reports[0]?.calibrated.novel).toBeNaN();
     expect(reports[2]?.calibrated.harmonicMean).toBeGreaterThan(0);
+  });
+
+  it("the counts recorded by the runner's evaluation give the metrics of predicting every seen test image directly", async () => {
+    const stream = fewShotStream();
+    const learner = learnerFor(9);
+    const direct: FscilSessionMetrics[] = [];
+    const { reports } = await runWith(learner, stream, async (i) => {
+      const images: number[] = [];
+      const labels: number[] = [];
+      for (let j = 0; j <= i; j++) {
+        const set = await stream.testSet(j);
+        images.push(...set.images);
+        labels.push(...set.labels);
+      }
+      const x = tf.tensor4d(Float32Array.from(images, (v) => v / 255), [labels.length, ...SHAPE]);
+      const pred = learner.predict(x);
+      direct[i] = sessionMetrics(pred.dataSync(), labels, 6 + 2 * i, BASE.length);
+      tf.dispose([x, pred]);
+    });
+    learner.dispose();
+    expect(reports.map((r) => r.calibrated)).toEqual(direct);
+    expect(reports[2]?.plain?.novel).toBeGreaterThan(0);
   });
 
   it("is bit-identical for a seed and differs for another seed", async () => {

@@ -5,8 +5,8 @@
  * base-session schedule (with `select_best` for validation-based selection); incremental sessions
  * never train.
  */
-import { fscilSummary, type FscilSessionMetrics } from "@mnemo/core";
-import { FscilEvaluator, FscilPrototypeLearner, type TeenSettings } from "@mnemo/prototypes/learner";
+import { fscilSessionFromCounts, fscilSummary, ShapeError, type ExperimentResult, type FscilSessionMetrics } from "@mnemo/core";
+import { FscilPrototypeLearner, type TeenSettings } from "@mnemo/prototypes/learner";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";
 import type { MethodBuild, MethodContext } from "./types.js";
@@ -55,33 +55,29 @@ function buildFscil(config: TeenConfig | PrototypesConfig, ctx: MethodContext, t
     quiet: ctx.quiet,
     name: config.name,
   });
-  const evaluator = new FscilEvaluator(learner, ctx.stream);
-  const sessionAccuracies: number[] = [];
-  const plainAccuracies: number[] = [];
+  // Same frozen backbone, no calibration: the learner's "plain" prediction variant isolates what TEEN changes.
+  const variants: [prefix: string, variant: string | undefined][] = teen === false ? [["", undefined]] : [["", undefined], ["plain_", "plain"]];
   return {
     learner,
-    async afterTask(taskIndex) {
-      const report = await evaluator.session(taskIndex);
-      sessionAccuracies[taskIndex] = report.calibrated.accuracy;
-      const out = sessionMetrics("", report.calibrated);
-      if (report.plain) {
-        // Same frozen backbone, no calibration: isolates what TEEN changes.
-        plainAccuracies[taskIndex] = report.plain.accuracy;
-        Object.assign(out, sessionMetrics("plain_", report.plain));
-      }
-      if (taskIndex === ctx.stream.numTasks - 1) {
-        const s = fscilSummary(sessionAccuracies);
-        out.fscil_avg = s.average;
-        out.fscil_pd = s.performanceDrop;
-        if (report.plain) {
-          const p = fscilSummary(plainAccuracies);
-          out.plain_fscil_avg = p.average;
-          out.plain_fscil_pd = p.performanceDrop;
+    // Base / novel / HM from the per-class counts the runner's evaluation recorded (one pass).
+    async afterTask(taskIndex, partial) {
+      const out: Record<string, number> = {};
+      for (const [prefix, variant] of variants) {
+        Object.assign(out, sessionMetrics(prefix, sessionFromCounts(partial, taskIndex, variant)));
+        if (taskIndex === ctx.stream.numTasks - 1) {
+          const s = fscilSummary(Array.from({ length: taskIndex + 1 }, (_, t) => sessionFromCounts(partial, t, variant).accuracy));
+          out[`${prefix}fscil_avg`] = s.average;
+          out[`${prefix}fscil_pd`] = s.performanceDrop;
         }
       }
       return out;
     },
   };
+}
+
+function sessionFromCounts(result: ExperimentResult, session: number, variant: string | undefined): FscilSessionMetrics {
+  if (!result.perClassCounts) throw new ShapeError("FSCIL metrics need the per-class counts of the evaluation (ExperimentResult.perClassCounts); run through runExperiment");
+  return fscilSessionFromCounts(result.perClassCounts, result.taskClasses, session, variant);
 }
 
 /** Session metrics as tracker keys; novel accuracy and HM do not exist in the base session, so they are left out there. */

@@ -10,7 +10,8 @@
  *   (TEEN), or left plain (`teen: false`, the "decoupled cosine" baseline).
  *
  * With TEEN on, a second, uncalibrated classifier is kept on the same features (`plainClassifier`)
- * so a run can report both without training the backbone twice.
+ * and offered as the prediction variant "plain" (`predictVariants`): the runner's evaluation counts
+ * both on one forward pass, so a run reports both without training the backbone twice.
  */
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -87,7 +88,6 @@ export class FscilPrototypeLearner implements Learner {
   private frozen: FrozenModel | null = null;
   private classifier: TeenClassifier;
   private plain: TeenClassifier | null;
-  private revision = 0;
   /** The base-session trainer, alive only while it trains or after it was interrupted. */
   private baseTrainer: SupervisedLearner | null = null;
   private shouldStop?: () => boolean;
@@ -119,17 +119,12 @@ export class FscilPrototypeLearner implements Learner {
     return this.plain;
   }
 
-  /** Changes whenever the frozen backbone changes (base training, loadState): cached features are stale then. */
-  get backboneRevision(): number {
-    return this.revision;
-  }
-
   get hasBaseModel(): boolean {
     return this.frozen !== null;
   }
 
   /** Features of a set with the frozen backbone, preprocessed as in evaluation. */
-  async embed(set: ImageSet, normalization: Normalization | undefined): Promise<DenseMatrix & { data: Float32Array }> {
+  private async embed(set: ImageSet, normalization: Normalization | undefined): Promise<DenseMatrix & { data: Float32Array }> {
     return embedSet(this.model(), set, normalization, this.options.featureBatchSize);
   }
 
@@ -193,7 +188,6 @@ export class FscilPrototypeLearner implements Learner {
       disposeTree(this.frozen.state);
     }
     this.frozen = { backbone: this.cosine, params, state };
-    this.revision++;
   }
 
   private model(): FrozenModel {
@@ -202,18 +196,31 @@ export class FscilPrototypeLearner implements Learner {
   }
 
   predict(x: tf.Tensor, options: PredictOptions = {}): tf.Tensor1D {
+    return this.classify(this.classifier, this.features(x), options);
+  }
+
+  /** `predict`, plus the uncalibrated prototypes as variant "plain" when TEEN is on (same features). */
+  predictVariants(x: tf.Tensor, options: PredictOptions = {}): { predicted: tf.Tensor1D; variants: Record<string, tf.Tensor1D> } {
+    const features = this.features(x);
+    const predicted = this.classify(this.classifier, features, options);
+    return { predicted, variants: this.plain ? { plain: this.classify(this.plain, features, options) } : {} };
+  }
+
+  private features(x: tf.Tensor): DenseMatrix {
     const model = this.model();
     const feats = tf.tidy(() => model.backbone.apply(model.params, x, { training: false, state: model.state }).features);
-    let features: DenseMatrix;
     try {
-      features = { data: feats.dataSync<"float32">(), rows: feats.shape[0], cols: feats.shape[1] };
+      return { data: feats.dataSync<"float32">(), rows: feats.shape[0], cols: feats.shape[1] };
     } finally {
       feats.dispose();
     }
+  }
+
+  private classify(classifier: TeenClassifier, features: DenseMatrix, options: PredictOptions): tf.Tensor1D {
     const allowed = options.classes && options.classes.length > 0 ? new Set(options.classes) : null;
-    if (!allowed) return tf.tensor1d(this.classifier.predict(features), "int32");
+    if (!allowed) return tf.tensor1d(classifier.predict(features), "int32");
     // Task-incremental: argmax over the task's classes only.
-    const { classes, logits } = this.classifier.logits(features);
+    const { classes, logits } = classifier.logits(features);
     const out = new Int32Array(features.rows);
     for (let i = 0; i < features.rows; i++) {
       let best = -Infinity;
@@ -273,7 +280,6 @@ export class FscilPrototypeLearner implements Learner {
       disposeTree(this.frozen.params);
       disposeTree(this.frozen.state);
       this.frozen = null;
-      this.revision++;
     }
   }
 
