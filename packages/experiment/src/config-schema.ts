@@ -120,3 +120,11 @@ export function configSchema(registry: Registry): z.ZodType<ExperimentConfig> {
   cache.set(registry, { key, schema });
   return schema;
 }
+
+/**
+ * The run config as JSON Schema (input side: what a YAML file may contain, with defaults and
+ * descriptions): what `mnemo schema` prints and docs/configuration.md is generated from.
+ */
+export function configJsonSchema(registry: Registry): Record<string, unknown> {
+  return z.toJSONSchema(configSchema(registry), { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}

@@ -7,7 +7,7 @@ export { Registry, RegistryError, defineMethod, definePlugin, CAPABILITY_WORDS, 
 export { defaultRegistry } from "./default-registry.js";
 export { BUILTIN_METHODS, registerBuiltinMethods, commonLearnerOptions, type MethodBuild, type MethodContext, type PluginContext } from "./methods/index.js";
 export { BUILTIN_PLUGINS, registerBuiltinPlugins } from "./plugins/index.js";
-export { configSchema, type ExperimentConfig, type ComponentConfig } from "./config-schema.js";
+export { configSchema, configJsonSchema, type ExperimentConfig, type ComponentConfig } from "./config-schema.js";
 export { loadExperimentConfig, experimentConfig, type LoadOptions } from "./load.js";
 export { buildExperiment, makeBackbone, trainingConfig, optimizerConfig, scheduleConfig, type BuildOptions, type BuiltExperiment } from "./assemble.js";
 export {
