@@ -32,6 +32,12 @@ describe("generated docs", () => {
     }
   });
 
+  it("every key in configuration.md has a description (a .describe() text in its schema)", () => {
+    const doc = readFileSync(join(ROOT, "docs/configuration.md"), "utf8");
+    const bare = doc.split("\n").filter((l) => /^\| `[^`]+` \|.*\| {2}\|$/.test(l));
+    expect(bare, `add a .describe() to these keys' schemas, then \`npm run docs\`:\n${bare.join("\n")}`).toEqual([]);
+  });
+
   it("a registered plugin gets its own section, with its keys, types, defaults and an example", () => {
     const registry = defaultRegistry.clone();
     registry.registerPlugin(

@@ -21,6 +21,8 @@ export interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   required?: string[];
   items?: JsonSchema;
+  /** Tuples: one schema per position. */
+  prefixItems?: JsonSchema[];
   oneOf?: JsonSchema[];
   anyOf?: JsonSchema[];
   minimum?: number;
@@ -79,6 +81,7 @@ export function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map(code).join(" | ");
   const alts = s.anyOf ?? s.oneOf;
   if (alts) return alts.map(typeOf).join(" | ");
+  if (s.type === "array" && s.prefixItems) return `[${s.prefixItems.map(typeOf).join(", ")}]`;
   if (s.type === "array") return `list of ${s.items ? typeOf(s.items) : "any"}` + (s.minItems ? ` (at least ${s.minItems})` : "");
   if (s.type === "object") return "object";
   const base = Array.isArray(s.type) ? s.type.join(" | ") : (s.type ?? "any");

@@ -11,24 +11,24 @@ import type { Registry } from "./registry.js";
 
 const sgd = z.strictObject({
   name: z.literal("sgd"),
-  momentum: z.number().min(0).max(1).default(0.9),
-  nesterov: z.boolean().default(false),
-  weight_decay: z.number().min(0).default(0),
+  momentum: z.number().min(0).max(1).default(0.9).describe("Heavy-ball momentum (0: plain SGD)"),
+  nesterov: z.boolean().default(false).describe("Nesterov momentum"),
+  weight_decay: z.number().min(0).default(0).describe("L2 penalty coefficient, added to the gradient"),
 });
 const adam = z.strictObject({
   name: z.literal("adam"),
-  beta1: z.number().min(0).lt(1).default(0.9),
-  beta2: z.number().min(0).lt(1).default(0.999),
-  epsilon: positiveNumber().default(1e-8),
-  weight_decay: z.number().min(0).default(0),
+  beta1: z.number().min(0).lt(1).default(0.9).describe("Decay of the first-moment estimate"),
+  beta2: z.number().min(0).lt(1).default(0.999).describe("Decay of the second-moment estimate"),
+  epsilon: positiveNumber().default(1e-8).describe("Added to the denominator for numerical stability"),
+  weight_decay: z.number().min(0).default(0).describe("Weight decay coefficient (L2 on the gradient unless decoupled)"),
   decoupled: z.boolean().default(false).describe("AdamW-style decoupled weight decay"),
 });
 
 const schedule = z.discriminatedUnion("name", [
-  z.strictObject({ name: z.literal("constant") }),
-  z.strictObject({ name: z.literal("step"), step_size: positiveInt(), gamma: positiveNumber().default(0.1) }),
-  z.strictObject({ name: z.literal("multistep"), milestones: z.array(positiveInt()).min(1), gamma: positiveNumber().default(0.1) }),
-  z.strictObject({ name: z.literal("cosine"), min_lr: z.number().min(0).default(0) }),
+  z.strictObject({ name: z.literal("constant").describe("The same lr throughout") }),
+  z.strictObject({ name: z.literal("step").describe("lr · gamma^floor(epoch / step_size)"), step_size: positiveInt().describe("Epochs between decays"), gamma: positiveNumber().default(0.1).describe("Decay factor") }),
+  z.strictObject({ name: z.literal("multistep").describe("lr · gamma^(milestones passed)"), milestones: z.array(positiveInt()).min(1).describe("Epochs at which the lr is multiplied by gamma"), gamma: positiveNumber().default(0.1).describe("Decay factor") }),
+  z.strictObject({ name: z.literal("cosine").describe("Cosine annealing from lr to min_lr over the task's epochs"), min_lr: z.number().min(0).default(0).describe("Learning rate at the end of the task") }),
 ]);
 
 /** A `method:` or `plugins[i]` section as the run sees it: its name and its (validated) keys. */
@@ -53,7 +53,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
   stream: streamConfigSchema,
   model: z
     .strictObject({
-      backbone: z.enum(["mlp", "conv4", "resnet20", "resnet32", "reduced-resnet18"]).default("mlp"),
+      backbone: z.enum(["mlp", "conv4", "resnet20", "resnet32", "reduced-resnet18"]).default("mlp").describe("Feature extractor; a linear head on top (@mnemo/models)"),
       hidden: z.array(positiveInt()).min(1).default([400, 400]).describe("MLP hidden widths"),
       head: z.enum(["expanding", "fixed"]).default("expanding").describe("expanding: grows with the classes seen; fixed: all classes from the start"),
     })
@@ -65,12 +65,12 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
     .describe("Components added to a gradient method's learner (e.g. momentum_interpolation, nmc), each with its own keys"),
   training: z
     .strictObject({
-      epochs: positiveInt().default(1),
-      batch_size: positiveInt().default(128),
-      lr: positiveNumber().default(0.01),
-      optimizer: z.discriminatedUnion("name", [sgd, adam]).prefault({ name: "sgd" }),
-      schedule: schedule.prefault({ name: "constant" }),
-      warmup_epochs: z.number().min(0).default(0),
+      epochs: positiveInt().default(1).describe("Passes over each task's training data"),
+      batch_size: positiveInt().default(128).describe("Stream images per optimizer step (replayed ones come on top)"),
+      lr: positiveNumber().default(0.01).describe("Base learning rate (the schedule scales it)"),
+      optimizer: z.discriminatedUnion("name", [sgd, adam]).describe("Optimizer and its hyper-parameters").prefault({ name: "sgd" }),
+      schedule: schedule.describe("Learning-rate schedule within each task, by epoch").prefault({ name: "constant" }),
+      warmup_epochs: z.number().min(0).default(0).describe("Linear warm-up from 0.1·lr over this many epochs at the start of each task (0: none)"),
       max_steps_per_task: positiveInt().optional().describe("Cap optimizer steps per task (quick runs)"),
       select_best: z.boolean().default(false).describe("Keep each task's best epoch by accuracy on the stream's validation split (needs stream.validation)"),
       optimizer_across_tasks: z
@@ -86,7 +86,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
   evaluation: z
     .strictObject({
       scenario: z.enum(["class-incremental", "task-incremental"]).optional().describe("Default: task-incremental for task-incremental streams, else class-incremental"),
-      batch_size: positiveInt().default(500),
+      batch_size: positiveInt().default(500).describe("Test images per forward pass (memory vs speed)"),
       future_tasks: z.boolean().default(true).describe("Evaluate not-yet-trained tasks too (needed for FWT)"),
       joint_reference: z
         .string()

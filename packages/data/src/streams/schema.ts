@@ -31,21 +31,21 @@ export const datasetConfigSchema = z
     }),
     z.strictObject({
       name: z.literal("synthetic-blobs").describe("Gaussian blobs stored as [1,1,dim] uint8 'images', for fast tests"),
-      num_classes: z.number().int().min(2).default(10),
-      dim: z.number().int().min(1).default(16),
-      train_per_class: z.number().int().min(1).default(50),
-      test_per_class: z.number().int().min(1).default(20),
+      num_classes: z.number().int().min(2).default(10).describe("Number of classes (blobs)"),
+      dim: z.number().int().min(1).default(16).describe("Feature dimension (the 'image' is [1, 1, dim])"),
+      train_per_class: z.number().int().min(1).default(50).describe("Training samples per class"),
+      test_per_class: z.number().int().min(1).default(20).describe("Test samples per class"),
       noise: z.number().nonnegative().default(10).describe("Noise std in uint8 units"),
       seed: z.number().int().nonnegative().default(0).describe("Data seed (independent of the run seed)"),
     }),
     z.strictObject({
       name: z.literal("synthetic-images").describe("Per-class smooth patterns plus noise, for fast image tests"),
-      num_classes: z.number().int().min(2).default(10),
-      shape: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]).default([32, 32, 3]),
-      train_per_class: z.number().int().min(1).default(20),
-      test_per_class: z.number().int().min(1).default(10),
-      noise: z.number().nonnegative().default(20),
-      seed: z.number().int().nonnegative().default(0),
+      num_classes: z.number().int().min(2).default(10).describe("Number of classes (patterns)"),
+      shape: z.tuple([z.number().int().min(1), z.number().int().min(1), z.number().int().min(1)]).default([32, 32, 3]).describe("[height, width, channels]"),
+      train_per_class: z.number().int().min(1).default(20).describe("Training images per class"),
+      test_per_class: z.number().int().min(1).default(10).describe("Test images per class"),
+      noise: z.number().nonnegative().default(20).describe("Noise std in uint8 units"),
+      seed: z.number().int().nonnegative().default(0).describe("Data seed (independent of the run seed)"),
     }),
   ])
   .describe("Which dataset the stream is cut from");
@@ -194,10 +194,10 @@ export const fewShotClassIncrementalSchema = z.strictObject({
     .default("seeded")
     .describe("seeded: classes and shots drawn from the run seed; cifar100-topic: the TOPIC/CEC/TEEN index lists shipped with @mnemo/data"),
   order: orderSchema.default("random").describe("Class order for split: seeded (index-file splits use dataset order)"),
-  order_seed: z.number().int().nonnegative().optional(),
-  base_classes: z.number().int().min(1).default(60),
-  ways: z.number().int().min(1).default(5),
-  shots: z.number().int().min(1).default(5),
+  order_seed: z.number().int().nonnegative().optional().describe("Seed of order: random (default: the run seed, stream 'stream-order')"),
+  base_classes: z.number().int().min(1).default(60).describe("Classes of the base session (all their training images)"),
+  ways: z.number().int().min(1).default(5).describe("New classes per incremental session"),
+  shots: z.number().int().min(1).default(5).describe("Training images per new class"),
   sessions: z.number().int().min(1).optional().describe("Incremental sessions after the base one (default: all remaining classes)"),
 });
 

@@ -28,7 +28,7 @@ const distillationSchema = z
   .discriminatedUnion("kind", [
     z.strictObject({
       kind: z.literal("kd").describe("PyCIL: softmax CE + KD(old logits, new logits on old classes) at temperature T"),
-      temperature: z.number().positive().default(2),
+      temperature: z.number().positive().default(2).describe("T of the softened softmax in the KD term (PyCIL: 2)"),
     }),
     z.strictObject({ kind: z.literal("bce").describe("Original iCaRL: sigmoid + binary CE with the old model's outputs as old-class targets") }),
   ])
