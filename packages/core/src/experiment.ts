@@ -13,8 +13,9 @@
  *   → onTaskEnd (class means, herding) … evaluation: beforeEval (swap in slow weights) →
  *   predict (plugins may replace the scores, e.g. nearest prototype) → afterEval.
  *
- * Meta-learning learners implement `Learner.learnTask` with their own episodic inner/outer loop
- * on cloned ParamTrees; they use the same plugins and evaluation. See docs/architecture.md.
+ * A learner with a loop of its own (the FSCIL prototype learner; an episodic meta-learner) implements
+ * `Learner.learnTask` itself and is evaluated like any other: per-class counts beside the matrix,
+ * `predictVariants` for an ablation scored on the same pass. See docs/architecture.md.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendInfo } from "./backend.js";
