@@ -62,9 +62,10 @@ function buildFscil(config: TeenConfig | PrototypesConfig, ctx: MethodContext, t
     // Base / novel / HM from the per-class counts the runner's evaluation recorded (one pass).
     async afterTask(taskIndex, partial) {
       const out: Record<string, number> = {};
-      for (const [prefix, variant] of variants) {
-        Object.assign(out, sessionMetrics(prefix, sessionFromCounts(partial, taskIndex, variant)));
-        if (taskIndex === ctx.stream.numTasks - 1) {
+      for (const [prefix, variant] of variants) Object.assign(out, sessionMetrics(prefix, sessionFromCounts(partial, taskIndex, variant)));
+      if (taskIndex === ctx.stream.numTasks - 1) {
+        // Over every session's counts (also those restored from a checkpoint).
+        for (const [prefix, variant] of variants) {
           const s = fscilSummary(Array.from({ length: taskIndex + 1 }, (_, t) => sessionFromCounts(partial, t, variant).accuracy));
           out[`${prefix}fscil_avg`] = s.average;
           out[`${prefix}fscil_pd`] = s.performanceDrop;
