@@ -12,7 +12,8 @@
  *   ```ts fragment
  *
  * Every other block must be a whole module: its imports, and a `declare const x: T;` for what it
- * takes as given. tests/e2e/doc-snippets.test.ts runs this check.
+ * takes as given. tests/e2e/doc-snippets.test.ts runs this check. (tsc reports syntax errors
+ * before type errors: once a block parses, a rerun may show type errors elsewhere.)
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
