@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, forwardTransfer, MemoryTracker, summarize } from "@mnemo/core";
-import { buildExperiment, experimentConfig, runBuiltExperiment } from "@mnemo/experiment";
+import { buildExperiment, experimentConfig, PER_CLASS_COUNTS_FILE, runBuiltExperiment } from "@mnemo/experiment";
 
 const out = mkdtempSync(join(tmpdir(), "mnemo-honest-"));
 
@@ -72,6 +72,13 @@ describe("a run's honest numbers", () => {
     }
     expect(tracker.metrics.filter((m) => m.key === "forgetting" && m.step === 2)).toHaveLength(1); // not logged twice
     expect(tracker.artifacts.has("fwt_baseline.json")).toBe(true);
+    // The per-class counts behind the matrix, beside it in the run directory (and as an artifact).
+    const counts = JSON.parse(readFileSync(join(outcome.runDir, PER_CLASS_COUNTS_FILE), "utf8")) as { perClassCounts: { correct: number[]; total: number[] }[][] };
+    expect(counts.perClassCounts).toEqual(outcome.result.perClassCounts);
+    const cell = counts.perClassCounts[2]?.[1];
+    expect(cell?.total).toEqual([0, 0, 10, 10, 0, 0]); // task 1 = classes 2, 3; 10 test images each
+    expect((100 * (cell?.correct ?? []).reduce((a, b) => a + b, 0)) / 20).toBe(outcome.result.matrix[2]?.[1]);
+    expect(tracker.artifacts.has(PER_CLASS_COUNTS_FILE)).toBe(true);
     const defs = metrics["definitions"] as unknown as { key: string }[];
     expect(defs.map((d) => d.key)).toContain("aia_sample_weighted");
   });
