@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -60,6 +60,23 @@ describe("checkpoint files", () => {
     expect(manifest.position).toEqual({ task: 1, complete: true });
     expect(manifest.format).toBe("mnemo.checkpoint");
     disposeState(state);
+  });
+
+  it("a crash between the two renames leaves the previous checkpoint readable, and the next write replaces it", () => {
+    const dir = written();
+    // What a kill right after `rename(dir, dir.old)` leaves: no `dir`, the previous one in `.old`.
+    renameSync(dir, `${dir}.old`);
+    const previous = readCheckpoint(dir, identity);
+    expect(previous.manifest.position).toEqual({ task: 1, complete: true });
+    disposeState(previous.state);
+    const state = sample();
+    const { bytes } = writeCheckpoint(dir, identity, { task: 2, complete: false }, state, "0.1.0");
+    disposeState(state);
+    expect(bytes).toBe(readFileSync(join(dir, "data.bin")).byteLength + readFileSync(join(dir, "manifest.json")).byteLength);
+    const next = readCheckpoint(dir, identity);
+    expect(next.manifest.position).toEqual({ task: 2, complete: false });
+    disposeState(next.state);
+    expect(existsSync(`${dir}.old`)).toBe(false);
   });
 
   it("a corrupt data file is an error, never a silent restart", () => {

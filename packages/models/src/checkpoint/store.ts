@@ -1,13 +1,14 @@
 /**
  * Checkpoint files: `<dir>/manifest.json` (format, version, what the checkpoint belongs to, sha256
  * of the data, the encoded state tree) + `<dir>/data.bin` (all tensor and array bytes).
- * Written to a temporary folder and renamed into place, so a crash mid-write leaves the previous
- * checkpoint intact. Reading checks everything and fails with a CheckpointError that says what
+ * Written to a temporary folder (files fsync'd) and renamed into place; the previous checkpoint
+ * is kept as `<dir>.old` until the new one is in place, and read from there if a crash hit the
+ * window between the two renames. Reading checks everything and fails with a CheckpointError that says what
  * is wrong — a damaged or foreign checkpoint never silently restarts a run.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { CheckpointError } from "@mnemo/core";
 import { decodeState, encodeState, type StateValue } from "./codec.js";
 
@@ -40,7 +41,7 @@ export function writeCheckpoint(
   position: Record<string, number | boolean>,
   state: StateValue,
   mnemoVersion: string,
-): void {
+): { bytes: number } {
   const { tree, blob } = encodeState(state);
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
@@ -56,13 +57,45 @@ export function writeCheckpoint(
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  writeFileSync(join(tmp, "data.bin"), blob);
-  writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifest) + "\n");
+  const manifestText = JSON.stringify(manifest) + "\n";
+  writeDurable(join(tmp, "data.bin"), blob);
+  writeDurable(join(tmp, "manifest.json"), manifestText);
+  fsyncDir(tmp);
   const old = `${dir}.old`;
-  rmSync(old, { recursive: true, force: true });
-  if (existsSync(dir)) renameSync(dir, old);
+  // Only a complete `dir` may replace `.old`: after a crash between the renames below, `.old` is
+  // the only checkpoint there is.
+  if (existsSync(join(dir, "manifest.json"))) {
+    rmSync(old, { recursive: true, force: true });
+    renameSync(dir, old);
+  } else rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
+  fsyncDir(dirname(dir));
   rmSync(old, { recursive: true, force: true });
+  return { bytes: blob.byteLength + Buffer.byteLength(manifestText) };
+}
+
+function writeDurable(file: string, content: Uint8Array | string): void {
+  const fd = openSync(file, "w");
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Makes a rename durable; some filesystems refuse fsync on a directory, which then costs only durability. */
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // e.g. EISDIR/EINVAL on some platforms: the rename itself is still atomic
+  }
 }
 
 export interface LoadedCheckpoint {
@@ -72,11 +105,12 @@ export interface LoadedCheckpoint {
 
 /** Reads and verifies a checkpoint; `expected` fields that differ are refused with an explanation. */
 export function readCheckpoint(dir: string, expected?: Partial<CheckpointIdentity>): LoadedCheckpoint {
+  // A crash between writeCheckpoint's two renames leaves the previous, complete checkpoint in `.old`.
+  if (!existsSync(join(dir, "manifest.json")) && existsSync(join(`${dir}.old`, "manifest.json"))) dir = `${dir}.old`;
   const manifestFile = join(dir, "manifest.json");
   const dataFile = join(dir, "data.bin");
   if (!existsSync(manifestFile)) {
-    const hint = existsSync(`${dir}.old`) ? ` (a previous checkpoint is in ${dir}.old: the last write was interrupted; rename it to ${dir} to use it)` : "";
-    throw new CheckpointError(`no checkpoint here: ${manifestFile} is missing${hint}`, dir);
+    throw new CheckpointError(`no checkpoint here: ${manifestFile} is missing`, dir);
   }
   let manifest: CheckpointManifest;
   try {
