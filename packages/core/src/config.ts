@@ -302,3 +302,17 @@ export const positiveInt = () => z.number({ error: "expected a positive integer"
 export const nonNegativeInt = () => z.number({ error: "expected a non-negative integer" }).int("expected a non-negative integer").min(0, "expected a non-negative integer");
 export const positiveNumber = () => z.number({ error: "expected a positive number" }).positive("expected a positive number");
 export const probability = () => z.number({ error: "expected a number in [0, 1]" }).min(0, "expected a number in [0, 1]").max(1, "expected a number in [0, 1]");
+
+/** Letters, digits, ".", "_" and "-", not starting with "." (so never ".." or a hidden folder). */
+const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+export const MAX_NAME_LENGTH = 100;
+
+/**
+ * A string that becomes a folder name (the experiment name under `output.dir`): no separators,
+ * no "..", no control characters, so a run can never write outside `output.dir`.
+ */
+export const folderName = () =>
+  z.string({ error: "expected a name" }).refine((v) => v.length <= MAX_NAME_LENGTH && SAFE_NAME.test(v), {
+    error: (issue) =>
+      `${JSON.stringify(printable(String(issue.input), 40))} cannot name a folder: use only letters, digits, ".", "_" and "-" (not first: "."), at most ${MAX_NAME_LENGTH} characters; no "/", "\\", "..", spaces or control characters`,
+  });

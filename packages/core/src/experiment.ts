@@ -72,6 +72,12 @@ export interface ExperimentContext {
    * loses at most that much work; the learner's `saveState` must then record its position.
    */
   saveCheckpoint?: (taskIndex: number) => Promise<void>;
+  /**
+   * Called by gradient learners after every optimizer step, once their `saveState` would record
+   * the position after it: the runner writes a mid-task checkpoint here when one is due
+   * (`checkpoint.every_steps` / `every_minutes`) and reports progress. Cheap when nothing is due.
+   */
+  afterStep?: (taskIndex: number) => void | Promise<void>;
 }
 
 export interface TaskEvent {
@@ -214,6 +220,8 @@ export interface ExperimentResult {
 export interface RunHooks {
   /** Called once with the result object the runner fills in (rows appear as tasks finish). */
   onStart?(result: ExperimentResult): void;
+  /** Called after a task's training, before its evaluation. */
+  onTaskTrained?(taskIndex: number): void | Promise<void>;
   /** Called after each task's evaluation row (log, checkpoint, print). */
   onTaskEvaluated?(taskIndex: number, row: (number | null)[], result: ExperimentResult): void | Promise<void>;
   /** Resume: skip tasks before this index (the learner's state must already be loaded). */
@@ -335,6 +343,7 @@ export async function runExperiment(experiment: Experiment, context: ExperimentC
     await learner.learnTask(task, context);
     const t1 = performance.now();
     const c1 = cpuSeconds();
+    await hooks.onTaskTrained?.(i);
     learner.beforeEvaluation?.();
     const row = result.matrix[i] as (number | null)[];
     const countsRow = result.perClassCounts[i] as (ClassCounts | null)[];

@@ -13,6 +13,7 @@ import {
   type BackendInfo,
   type TaskStream,
 } from "@mnemo/core";
+import { totalmem } from "node:os";
 import { buildStream, createAugmentation } from "@mnemo/data";
 import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig, type TrainingConfig } from "@mnemo/models";
 import type { ExperimentConfig } from "./config-schema.js";
@@ -123,6 +124,7 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
 
   const backend = await selectBackend({ backend: config.backend, threads: config.threads });
   const stream = await buildStream(config.stream, { seed: config.seed, dataDir: options.dataDir ?? process.env.MNEMO_DATA_DIR }).catch(relocate);
+  checkSizes(config, stream, errorAt);
   const rng = new SeededRng(config.seed);
   const backbone = makeBackbone(config, stream, errorAt);
   const augmentConfig = config.training.augment;
@@ -186,4 +188,43 @@ function checkComposition(config: ExperimentConfig, registry: Registry, errorAt:
       owner.set(c, here);
     }
   });
+}
+
+/** Share of the machine's memory one buffer or model may claim before the config is refused. */
+const MEMORY_SHARE = 0.5;
+/** Elements in one tensor: beyond this, typed arrays cannot be allocated at all. */
+const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+function gb(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/**
+ * Sizes that would overflow memory, checked against the stream and this machine before a run
+ * directory exists: a replay buffer's images, and the MLP's weights with optimizer slots.
+ */
+export function checkSizes(config: ExperimentConfig, stream: TaskStream, errorAt: (path: string, problem: string) => ConfigError, machineBytes: number = totalmem()): void {
+  const budget = machineBytes * MEMORY_SHARE;
+  const sampleBytes = stream.inputShape.reduce((a, b) => a * b, 1);
+  const sections: [string, Record<string, unknown>][] = [["method", config.method], ...config.plugins.map((p, i): [string, Record<string, unknown>] => [`plugins.${i}`, p])];
+  for (const [where, section] of sections) {
+    const m = section.memory_size;
+    if (typeof m !== "number") continue;
+    const bytes = m * sampleBytes;
+    if (bytes > budget) {
+      throw errorAt(`${where}.memory_size`, `${m} samples × ${sampleBytes} B = ${gb(bytes)} exceeds half of this machine's memory (${gb(machineBytes)}); use fewer samples`);
+    }
+  }
+  if (config.model.backbone === "mlp") {
+    const widths = [sampleBytes, ...config.model.hidden, stream.numClasses];
+    let weights = 0;
+    for (let l = 1; l < widths.length; l++) {
+      const n = (widths[l - 1] as number) * (widths[l] as number);
+      if (n > MAX_TENSOR_ELEMENTS) throw errorAt(`model.hidden.${Math.min(l - 1, config.model.hidden.length - 1)}`, `a ${widths[l - 1]} × ${widths[l]} weight matrix has ${n.toExponential(2)} entries, more than one tensor can hold (${MAX_TENSOR_ELEMENTS})`);
+      weights += n + (widths[l] as number);
+    }
+    // Parameters, gradients and up to two optimizer slots, float32 each.
+    const bytes = weights * 4 * 4;
+    if (bytes > budget) throw errorAt("model.hidden", `${weights.toExponential(2)} parameters need about ${gb(bytes)} with gradients and optimizer state, more than half of this machine's memory (${gb(machineBytes)}); use narrower layers`);
+  }
 }

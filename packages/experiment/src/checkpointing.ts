@@ -20,21 +20,24 @@ export interface RunnerState {
   rng: Record<string, RandomStreamState>;
 }
 
-/** sha256 of the resolved config in canonical form (sorted keys), minus keys that don't change results. */
+/** Top-level config sections that change where and how often a run writes, never its results. */
+const RESULT_NEUTRAL_KEYS = new Set(["output", "checkpoint"]);
+
+/** sha256 of the resolved config in canonical form (sorted keys), minus keys that don't change results (output, checkpoint). */
 export function configHash(config: object): string {
-  const canonical = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(canonical);
+  const canonical = (v: unknown, top: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((x) => canonical(x, false));
     if (v && typeof v === "object") {
       return Object.fromEntries(
         Object.keys(v)
-          .filter((k) => k !== "output")
+          .filter((k) => !(top && RESULT_NEUTRAL_KEYS.has(k)))
           .sort()
-          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          .map((k) => [k, canonical((v as Record<string, unknown>)[k], false)]),
       );
     }
     return v;
   };
-  return createHash("sha256").update(JSON.stringify(canonical(config))).digest("hex");
+  return createHash("sha256").update(JSON.stringify(canonical(config, true))).digest("hex");
 }
 
 export async function saveRunCheckpoint(
@@ -43,7 +46,8 @@ export async function saveRunCheckpoint(
   learner: Learner,
   runner: RunnerState,
   position: Record<string, number | boolean>,
-): Promise<void> {
+): Promise<CheckpointCost> {
+  const t0 = performance.now();
   if (!learner.saveState) throw new CheckpointError(`learner "${learner.name}" cannot save its state, so this run cannot be checkpointed`);
   const learnerState = (await learner.saveState()) as StateValue;
   const state: StateValue = {
@@ -56,7 +60,14 @@ export async function saveRunCheckpoint(
       rng: runner.rng as unknown as StateValue,
     },
   };
-  writeCheckpoint(join(runDir, CHECKPOINT_DIR), identity, position, state, MNEMO_VERSION);
+  const { bytes } = writeCheckpoint(join(runDir, CHECKPOINT_DIR), identity, position, state, MNEMO_VERSION);
+  return { ms: performance.now() - t0, bytes };
+}
+
+/** What one checkpoint cost: wall time (state capture, encoding, fsync'd write) and size on disk. */
+export interface CheckpointCost {
+  ms: number;
+  bytes: number;
 }
 
 export async function loadRunCheckpoint(runDir: string, identity: CheckpointIdentity, learner: Learner, rng: SeededRng): Promise<RunnerState> {

@@ -4,10 +4,15 @@
  * so `configSchema(registry)` is assembled from what is registered. `mnemo schema` prints it as
  * JSON Schema; docs/configuration.md is generated from it. Objects are strict: unknown keys are errors.
  */
-import { BACKEND_CHOICES, positiveInt, positiveNumber } from "@mnemo/core";
+import { BACKEND_CHOICES, folderName, positiveInt, positiveNumber } from "@mnemo/core";
 import { augmentationConfigSchema, streamConfigSchema } from "@mnemo/data";
 import { z } from "zod";
 import type { Registry } from "./registry.js";
+
+/** Upper bounds that catch typos (1e12 epochs) before they allocate or train; raise them here if you mean it. */
+export const MAX_EPOCHS = 100_000;
+export const MAX_BATCH = 1_048_576;
+export const MAX_WIDTH = 1_048_576;
 
 const sgd = z.strictObject({
   name: z.literal("sgd"),
@@ -42,7 +47,7 @@ function sectionUnion(schemas: z.ZodObject[], what: string): z.ZodType<Component
 
 function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<ComponentConfig>) {
   return z.strictObject({
-  name: z.string().min(1).describe("Experiment name (MLflow experiment, run-directory folder)"),
+  name: folderName().describe("Experiment name (MLflow experiment, run-directory folder): letters, digits, '.', '_', '-'"),
   imports: z
     .array(z.string().min(1))
     .default([])
@@ -54,7 +59,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
   model: z
     .strictObject({
       backbone: z.enum(["mlp", "conv4", "resnet20", "resnet32", "reduced-resnet18"]).default("mlp").describe("Feature extractor; a linear head on top (@mnemo/models)"),
-      hidden: z.array(positiveInt()).min(1).default([400, 400]).describe("MLP hidden widths"),
+      hidden: z.array(positiveInt().max(MAX_WIDTH, `at most ${MAX_WIDTH} units per layer`)).min(1).max(64, "at most 64 hidden layers").default([400, 400]).describe("MLP hidden widths"),
       head: z.enum(["expanding", "fixed"]).default("expanding").describe("expanding: grows with the classes seen; fixed: all classes from the start"),
     })
     .prefault({}),
@@ -65,8 +70,8 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
     .describe("Components added to a gradient method's learner (e.g. momentum_interpolation, nmc), each with its own keys"),
   training: z
     .strictObject({
-      epochs: positiveInt().default(1).describe("Passes over each task's training data"),
-      batch_size: positiveInt().default(128).describe("Stream images per optimizer step (replayed ones come on top)"),
+      epochs: positiveInt().max(MAX_EPOCHS, `at most ${MAX_EPOCHS} epochs per task`).default(1).describe("Passes over each task's training data"),
+      batch_size: positiveInt().max(MAX_BATCH, `at most ${MAX_BATCH} samples per batch`).default(128).describe("Stream images per optimizer step (replayed ones come on top)"),
       lr: positiveNumber().default(0.01).describe("Base learning rate (the schedule scales it)"),
       optimizer: z.discriminatedUnion("name", [sgd, adam]).describe("Optimizer and its hyper-parameters").prefault({ name: "sgd" }),
       schedule: schedule.describe("Learning-rate schedule within each task, by epoch").prefault({ name: "constant" }),
@@ -86,7 +91,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
   evaluation: z
     .strictObject({
       scenario: z.enum(["class-incremental", "task-incremental"]).optional().describe("Default: task-incremental for task-incremental streams, else class-incremental"),
-      batch_size: positiveInt().default(500).describe("Test images per forward pass (memory vs speed)"),
+      batch_size: positiveInt().max(MAX_BATCH, `at most ${MAX_BATCH} samples per batch`).default(500).describe("Test images per forward pass (memory vs speed)"),
       future_tasks: z.boolean().default(true).describe("Evaluate not-yet-trained tasks too (needed for FWT)"),
       joint_reference: z
         .string()
@@ -95,6 +100,17 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
         .describe("Run directory of a joint run on the same stream: its diagonal a*_k gives intransigence (Chaudhry et al. 2018)"),
     })
     .prefault({}),
+  checkpoint: z
+    .strictObject({
+      every_steps: positiveInt().optional().describe("Also write a mid-task checkpoint every this many optimizer steps"),
+      every_minutes: z
+        .number({ error: "expected a number of minutes (0 turns the timer off)" })
+        .min(0, "expected a number of minutes (0 turns the timer off)")
+        .default(10)
+        .describe("Write a mid-task checkpoint when this many minutes passed since the last one (0: off); a checkpoint is always written after every task"),
+    })
+    .prefault({})
+    .describe("Mid-task checkpoints (atomic; --resume continues from the newest). They never change results"),
   output: z
     .strictObject({
       dir: z.string().min(1).default("runs").describe("Run directories go to <dir>/<name>/<timestamp>-seed<seed>"),

@@ -24,11 +24,14 @@ export {
   type TaskEndEvent,
   type RunEndEvent,
   type RunFromConfigArgs,
+  type RunProgress,
+  type FinalMetricsEvent,
 } from "./run.js";
+export { syncRun, closeCrashedRuns, runArtifactFiles, type SyncRunResult } from "./lifecycle.js";
 export { importComponents, importComponentsOf, resolveImport } from "./imports.js";
 export { consoleReporter } from "./console-reporter.js";
 export { formatTable, pct } from "./table.js";
-export { CHECKPOINT_DIR, configHash, loadRunCheckpoint, saveRunCheckpoint, type RunnerState } from "./checkpointing.js";
+export { CHECKPOINT_DIR, configHash, loadRunCheckpoint, saveRunCheckpoint, type RunnerState, type CheckpointCost } from "./checkpointing.js";
 export { installInterruptHandler, setStopCheck, type InterruptHandle } from "./interrupt.js";
-export { createRunDir, gitInfo, writeJson, writeFileAtomic, type RunInfo } from "./run-dir.js";
+export { createRunDir, gitInfo, writeJson, writeFileAtomic, RUN_ARTIFACTS, FWT_BASELINE_FILE, type RunInfo } from "./run-dir.js";
 export { MNEMO_VERSION } from "./version.js";

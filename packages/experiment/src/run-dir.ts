@@ -8,6 +8,9 @@
  *   accuracy_matrix.csv   the same matrix as CSV
  *   metrics.json          { final, perStep } derived by @mnemo/core metrics
  *   label_map.json        remapped label -> original dataset class
+ *   checkpoint/           the newest checkpoint (after every task, and mid-task per `checkpoint:`)
+ *   tracking-journal.jsonl  every metric/param/tag/artifact/status, before MLflow gets it
+ *   tracking-acks.jsonl   how far each destination acknowledged the journal
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
@@ -23,7 +26,34 @@ export interface RunInfo extends Omit<RunJson, "endedAt" | "status"> {
   streamHash: string;
   evalTimingsSec: number[];
   error?: string;
+  /** The MLflow run that mirrors this directory (the same one across --resume). */
+  trackingRunId?: string;
+  /** What checkpointing cost this run so far (all processes that ran it). */
+  checkpoints?: { count: number; totalMs: number; lastMs: number; lastBytes: number };
 }
+
+/** FWT's random-init row b, written to the run directory once (a resumed run reads it back). */
+export const FWT_BASELINE_FILE = "fwt_baseline.json";
+
+/**
+ * Per-class counts behind each accuracy-matrix entry (`ExperimentResult.perClassCounts`, indexed by
+ * label; FSCIL's base / novel accuracy come from them), written beside accuracy_matrix.json.
+ */
+export const PER_CLASS_COUNTS_FILE = "per_class_counts.json";
+
+/** The files of a finished run directory that are mirrored as MLflow artifacts (those present). */
+export const RUN_ARTIFACTS = [
+  "config.yaml",
+  "accuracy_matrix.json",
+  "accuracy_matrix.csv",
+  "metrics.json",
+  "label_map.json",
+  "plots/accuracy_heatmap.svg",
+  "plots/accuracy_curves.svg",
+  "run.json",
+  PER_CLASS_COUNTS_FILE,
+  FWT_BASELINE_FILE,
+];
 
 /** Writes atomically (temp file + rename) so a reader or a crash never sees half a file. */
 export function writeFileAtomic(path: string, content: string): void {

@@ -28,16 +28,17 @@ import {
   TrainingInterrupted,
   type MetricSummary,
 } from "@mnemo/core";
-import { accuracyCurvesSvg, accuracyHeatmapSvg, accuracyMatrixCsv, createTracker, flattenConfig } from "@mnemo/tracking";
+import { accuracyCurvesSvg, accuracyHeatmapSvg, accuracyMatrixCsv, createTracker, flattenConfig, journalState } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { buildExperiment, type BuildOptions, type BuiltExperiment } from "./assemble.js";
-import { CHECKPOINT_DIR, configHash, loadRunCheckpoint, type RunnerState, saveRunCheckpoint } from "./checkpointing.js";
+import { CHECKPOINT_DIR, type CheckpointCost, configHash, loadRunCheckpoint, type RunnerState, saveRunCheckpoint } from "./checkpointing.js";
 import type { ExperimentConfig } from "./config-schema.js";
 import { installInterruptHandler, setStopCheck } from "./interrupt.js";
 import { defaultRegistry } from "./default-registry.js";
 import { importComponentsOf } from "./imports.js";
+import { closeCrashedRuns, journalUndelivered, outcomeFromRunDir, runArtifactFiles, syncRun } from "./lifecycle.js";
 import { loadExperimentConfig } from "./load.js";
-import { createRunDir, gitInfo, type RunInfo, writeJson } from "./run-dir.js";
+import { createRunDir, FWT_BASELINE_FILE, gitInfo, PER_CLASS_COUNTS_FILE, type RunInfo, writeJson } from "./run-dir.js";
 import { MNEMO_VERSION } from "./version.js";
 
 export interface RunStartEvent {
@@ -49,14 +50,7 @@ export interface RunStartEvent {
   step: number;
 }
 
-/**
- * Per-class counts behind each accuracy-matrix entry (`ExperimentResult.perClassCounts`, indexed by
- * label; FSCIL's base / novel accuracy come from them), written beside accuracy_matrix.json.
- */
-export const PER_CLASS_COUNTS_FILE = "per_class_counts.json";
-
-/** FWT's random-init row b, written to the run directory once (a resumed run reads it back). */
-export const FWT_BASELINE_FILE = "fwt_baseline.json";
+export { FWT_BASELINE_FILE, PER_CLASS_COUNTS_FILE };
 
 export interface TaskEndEvent {
   taskIndex: number;
@@ -83,12 +77,32 @@ export interface RunEndEvent {
   interruptedTask?: number;
 }
 
+/** The final numbers of a finished run, before run.json says FINISHED. */
+export interface FinalMetricsEvent {
+  result: ExperimentResult;
+  summary: MetricSummary;
+  extras: RunExtras;
+}
+
 /** Told about each stage of a run; the tracker is one, the CLI's table printer another. */
 export interface RunObserver {
   onRunStart?(event: RunStartEvent): void | Promise<void>;
   onTaskEnd?(event: TaskEndEvent): void | Promise<void>;
+  /** A finished run's final metrics are known (called before run.json is marked FINISHED, so a kill after it loses none). */
+  onFinalMetrics?(event: FinalMetricsEvent): void | Promise<void>;
   onRunEnd?(event: RunEndEvent): void | Promise<void>;
 }
+
+/**
+ * Where a run stands, reported synchronously as it goes (progress displays; the kill tests stop a
+ * child exactly at one of these). `train` comes after every optimizer step.
+ */
+export type RunProgress =
+  | { phase: "train"; task: number; step: number }
+  | { phase: "checkpoint"; task: number; step: number; ms: number; bytes: number }
+  | { phase: "evaluate"; task: number; step: number }
+  | { phase: "task-end"; task: number; step: number }
+  | { phase: "final-metrics" | "final-artifacts"; task: number; step: number };
 
 export interface RunOptions {
   /** Continue the run in this directory from its checkpoint. */
@@ -105,6 +119,8 @@ export interface RunOptions {
   handleSignals?: boolean;
   /** Lifecycle messages (run directory, resume, interruption); default: stderr. */
   log?: (line: string) => void;
+  /** Progress reports (see RunProgress); called synchronously, so keep them cheap. */
+  onProgress?: (progress: RunProgress) => void;
 }
 
 export interface RunOutcome {
@@ -206,10 +222,11 @@ export function trackerObserver(tracker: Tracker, options: { parentRunId?: strin
     onTaskEnd(e) {
       tracker.logMetrics(perTaskMetrics(e, e.result.trainSeconds[e.taskIndex] ?? 0), e.taskIndex);
     },
-    async onRunEnd({ status, summary, result, dir, files, extras }) {
+    onFinalMetrics({ summary, result, extras }) {
+      tracker.logMetrics(finalMetrics(summary, result.matrix.length, result, extras), result.matrix.length - 1);
+    },
+    async onRunEnd({ status, summary, result, dir, files }) {
       if (status === "FINISHED" && summary && result) {
-        // backward_transfer was logged with the last task's row already: logging it again would double the point.
-        tracker.logMetrics(finalMetrics(summary, result.matrix.length, result, extras), result.matrix.length - 1);
         for (const name of files) await tracker.logArtifact(name, readFileSync(join(dir, name)));
       }
       await tracker.endRun(status);
@@ -221,15 +238,31 @@ export function trackerObserver(tracker: Tracker, options: { parentRunId?: strin
 export async function runBuiltExperiment(built: BuiltExperiment, options: RunOptions = {}): Promise<RunOutcome> {
   const { config, stream, backend, rng, method } = built;
   const log = options.log ?? ((l: string) => process.stderr.write(l + "\n"));
+  const progress = options.onProgress ?? (() => {});
   let dir: string;
   let runName: string;
   let resumedInfo: RunInfo | undefined;
   if (options.resume) {
     dir = options.resume;
     resumedInfo = JSON.parse(readFileSync(join(dir, "run.json"), "utf8")) as RunInfo;
-    if (resumedInfo.status === "FINISHED") throw new CheckpointError(`run ${dir} already finished; nothing to resume`, dir);
+    const journal = journalState(dir);
+    if (resumedInfo.status === "FINISHED") {
+      // run.json says FINISHED once the final metrics are journaled; only the artifacts and the
+      // closing status can be missing (a kill during the final writes), and the run directory has them.
+      if (journal && (journal.status !== "FINISHED" || journalUndelivered(journal))) {
+        const r = await syncRun(dir, { onWarning: (m) => log(`mnemo: tracking: ${m}`) });
+        log(`run ${dir} had finished training; its tracking was completed: ${r.sent} request(s) sent, ${r.remaining} remaining${r.remaining > 0 ? ` (run \`mnemo sync ${dir}\` when the server is back)` : ""}`);
+        return outcomeFromRunDir(dir, config);
+      }
+      throw new CheckpointError(`run ${dir} already finished; nothing to resume`, dir);
+    }
     runName = resumedInfo.runName;
   } else {
+    // A run in this folder whose process died without closing it is closed as FAILED first
+    // (a later --resume can still continue it), so no MLflow run stays RUNNING forever.
+    for (const c of await closeCrashedRuns(join(config.output.dir, config.name), { onWarning: (m) => log(`mnemo: tracking: ${m}`) })) {
+      log(`closed ${c.dir}: ${c.completed ? "it had finished; its tracking was completed" : "its process ended without closing it; marked FAILED (continue it with mnemo run --resume)"}`);
+    }
     ({ dir, runName } = createRunDir(config.output.dir, config.name, config.seed));
   }
   const git = gitInfo();
@@ -257,7 +290,8 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   writeJson(dir, "label_map.json", { labelMap: stream.labelMap, classNames: stream.classNames ?? null });
 
   const learner = method.learner;
-  const tracker = options.tracker ?? createTracker({ runDir: dir, onWarning: (m) => process.stderr.write(`mnemo: tracking: ${m}\n`) });
+  // The journal in the run directory is the source of truth; MLflow mirrors it (see @mnemo/tracking journal.ts).
+  const tracker = options.tracker ?? createTracker({ runDir: dir, journal: true, onWarning: (m) => process.stderr.write(`mnemo: tracking: ${m}\n`) });
   const experiment: Experiment = { name: config.name, stream, learner, tracker, seed: config.seed, evaluation: built.evaluation };
   const observers = [trackerObserver(experiment.tracker, { parentRunId: options.parentRunId }), ...(options.observers ?? [])];
   const identity = { configHash: configHash(config), streamHash: stream.hash, seed: config.seed, backend: backend.name };
@@ -266,7 +300,12 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   if (options.resume) {
     runner = await loadRunCheckpoint(dir, identity, learner, rng);
     context.step = runner.step;
-    log(`resuming at task ${runner.nextTask + 1}/${stream.numTasks} (step ${runner.step}) from ${join(dir, CHECKPOINT_DIR)}`);
+    const where = join(dir, CHECKPOINT_DIR);
+    log(
+      runner.nextTask >= stream.numTasks
+        ? `all ${stream.numTasks} tasks were trained (step ${runner.step}); finishing the run (final metrics, artifacts) from ${where}`
+        : `resuming at task ${runner.nextTask + 1}/${stream.numTasks} (step ${runner.step}) from ${where}`,
+    );
   }
   const stopAfter = options.stopAfterSteps;
   const interrupt = options.handleSignals === false ? undefined : installInterruptHandler(log, stopAfter === undefined ? undefined : () => context.step >= stopAfter);
@@ -276,12 +315,45 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     for (const o of observers) await (o[hook] as ((e: typeof event) => void | Promise<void>) | undefined)?.call(o, event);
   };
   await notify("onRunStart", { dir, runName, built, resumedAtTask: runner?.nextTask, step: context.step });
+  // The destination's run id, so that run.json says which MLflow run mirrors this directory.
+  const noteTrackingRunId = (): void => {
+    const id = (experiment.tracker as { runId?: string }).runId;
+    if (id && info.trackingRunId !== id) {
+      info.trackingRunId = id;
+      writeJson(dir, "run.json", info);
+    }
+  };
+  noteTrackingRunId();
 
   const extraMetrics: Record<string, number>[] = runner?.extraMetrics ?? [];
   let pendingResult: ExperimentResult | undefined;
   let result: ExperimentResult;
   let baseline: RandomInitBaseline | undefined;
   let jointRef: number[] | undefined;
+  const checkpoints = (info.checkpoints ??= { count: 0, totalMs: 0, lastMs: 0, lastBytes: 0 });
+  const save = async (nextTask: number, partial: ExperimentResult, position: { task: number; complete: boolean }): Promise<CheckpointCost> => {
+    const cost = await saveRunCheckpoint(dir, identity, learner, { nextTask, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, position);
+    checkpoints.count++;
+    checkpoints.totalMs += cost.ms;
+    checkpoints.lastMs = cost.ms;
+    checkpoints.lastBytes = cost.bytes;
+    return cost;
+  };
+  // Mid-task checkpoints: at global steps that are multiples of every_steps (the same steps
+  // however often the run is resumed) and/or when every_minutes passed since the last checkpoint.
+  const everySteps = config.checkpoint.every_steps;
+  const everyMs = config.checkpoint.every_minutes * 60_000;
+  let lastCheckpointAt = performance.now();
+  context.afterStep = async (task) => {
+    progress({ phase: "train", task, step: context.step });
+    const due = (everySteps !== undefined && context.step % everySteps === 0) || (everyMs > 0 && performance.now() - lastCheckpointAt >= everyMs);
+    if (!due || !pendingResult) return;
+    const cost = await save(task, pendingResult, { task, complete: false });
+    lastCheckpointAt = performance.now();
+    writeJson(dir, "run.json", info);
+    if (everySteps === undefined) log(`checkpoint inside task ${task + 1} at step ${context.step}: ${cost.ms.toFixed(0)} ms, ${(cost.bytes / 2 ** 20).toFixed(1)} MiB`);
+    progress({ phase: "checkpoint", task, step: context.step, ms: cost.ms, bytes: cost.bytes });
+  };
   try {
     // Checked before training, so a bad reference costs seconds, not a run.
     if (config.evaluation.joint_reference) jointRef = readJointReference(config.evaluation.joint_reference, built);
@@ -292,6 +364,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
       },
       startTask: runner?.nextTask,
       previous: runner?.result,
+      onTaskTrained: (i) => progress({ phase: "evaluate", task: i, step: context.step }),
       onTaskEvaluated: async (i, row, partial) => {
         const extra = method.afterTask ? await method.afterTask(i, partial) : {};
         extraMetrics[i] = extra;
@@ -309,9 +382,13 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
         if (partial.perClassCounts) writeJson(dir, PER_CLASS_COUNTS_FILE, { perClassCounts: partial.perClassCounts, taskClasses: partial.taskClasses, classNames: stream.classNames ?? null });
         info.taskTimingsSec = [...partial.trainSeconds];
         info.evalTimingsSec = [...partial.evalSeconds];
-        writeJson(dir, "run.json", info);
-        await saveRunCheckpoint(dir, identity, learner, { nextTask: i + 1, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, { task: i, complete: true });
+        // The task's metrics are journaled before the checkpoint that moves past the task: a kill
+        // in between re-trains from the previous checkpoint and re-logs them (de-duplicated).
         await notify("onTaskEnd", { taskIndex: i, row, result: partial, seen, extra });
+        await save(i + 1, partial, { task: i, complete: true });
+        lastCheckpointAt = performance.now();
+        writeJson(dir, "run.json", info);
+        progress({ phase: "task-end", task: i, step: context.step });
       },
     });
   } catch (err) {
@@ -319,7 +396,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     if (err instanceof TrainingInterrupted) {
       // Save where we are: the learner stopped between two steps, so its state is consistent.
       const partial = pendingResult as ExperimentResult;
-      await saveRunCheckpoint(dir, identity, learner, { nextTask: err.taskIndex, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, { task: err.taskIndex, complete: false });
+      await save(err.taskIndex, partial, { task: err.taskIndex, complete: false });
       info.status = "KILLED";
     } else {
       info.status = "FAILED";
@@ -344,6 +421,9 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     forwardMacsPerImage: built.backbone.forwardMacs?.(built.stream.numClasses),
     buffer: replayMemoryOf(learner),
   });
+  cost.checkpoints = checkpoints.count;
+  cost.checkpoint_total_ms = checkpoints.totalMs;
+  cost.checkpoint_bytes = checkpoints.lastBytes;
   learner.dispose();
   interrupt?.dispose();
 
@@ -381,13 +461,17 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   mkdirSync(join(dir, "plots"), { recursive: true });
   writeFileSync(join(dir, "plots", "accuracy_heatmap.svg"), accuracyHeatmapSvg(result.matrix));
   writeFileSync(join(dir, "plots", "accuracy_curves.svg"), accuracyCurvesSvg(result.matrix));
+  const last = stream.numTasks - 1;
+  // Order matters for a kill at any instant: final metrics journaled, then run.json FINISHED,
+  // then artifacts and the closing status, which `mnemo sync` / --resume can redo from the files.
+  await notify("onFinalMetrics", { result, summary, extras: { baseline, cost } });
+  progress({ phase: "final-metrics", task: last, step: context.step });
   info.status = "FINISHED";
   info.endedAt = new Date().toISOString();
   writeJson(dir, "run.json", info);
-  const files = ["config.yaml", "accuracy_matrix.json", "accuracy_matrix.csv", "metrics.json", "label_map.json", "plots/accuracy_heatmap.svg", "plots/accuracy_curves.svg", "run.json"];
-  if (result.perClassCounts) files.push(PER_CLASS_COUNTS_FILE);
-  if (baseline) files.push(FWT_BASELINE_FILE);
-  await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files, extras: { baseline, cost } });
+  progress({ phase: "final-artifacts", task: last, step: context.step });
+  await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files: runArtifactFiles(dir), extras: { baseline, cost } });
+  noteTrackingRunId();
   return { runDir: dir, result, summary, config };
 }
 

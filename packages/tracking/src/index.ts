@@ -17,7 +17,7 @@ export {
 } from "./rest-client.js";
 export { RestTracker, type RestTrackerOptions, type RestTrackerStats } from "./rest-tracker.js";
 export { PENDING_FILE, REJECTED_FILE, readOps as readPendingOps, type PendingOp } from "./pending.js";
-export { syncRunDir, syncJournal, findCrashedRuns, FAILURE_TAG, type SyncOptions, type SyncResult } from "./sync.js";
+export { syncRunDir, syncJournal, findCrashedRuns, journalState, finishJournal, FAILURE_TAG, type SyncOptions, type SyncResult, type JournalState } from "./sync.js";
 export {
   Journal,
   AckLog,

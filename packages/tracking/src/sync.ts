@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { TrackingError } from "@mnemo/core/errors";
 import { destinationFor } from "./destinations.js";
 import { resolveTrackingTarget } from "./factory.js";
-import { AckLog, Journal, JOURNAL_FILE, JournalLock, tagKey, type JournalEntry } from "./journal.js";
+import { AckLog, Journal, JOURNAL_FILE, JournalLock, saveArtifactCopy, tagKey, type JournalEntry, type NewEntry } from "./journal.js";
 import { JournalSender } from "./journal-tracker.js";
 import { redactUri } from "./redact.js";
 import { appendOps, opToBatch, pendingFile, readOps, REJECTED_FILE, writeOps, type PendingOp } from "./pending.js";
@@ -216,5 +216,64 @@ async function replay(client: MlflowRestClient, runDir: string, op: PendingOp): 
       await client.uploadArtifact({ runId: op.runId, experimentId: op.experimentId, artifactUri: op.artifactUri }, op.path, content);
       return;
     }
+  }
+}
+
+/** Where a run directory's journal stands, read without taking its lock. */
+export interface JournalState {
+  /** The last status change (undefined: the run never logged one after its start). */
+  status?: string;
+  lastSeq: number;
+  /** Per destination: how far it acknowledged. */
+  acked: { dest: string; runId: string; seq: number }[];
+  /** A live process (this host) holds the journal. */
+  live: boolean;
+}
+
+/** The journal's status and acknowledgements; undefined when the run directory has no journal. */
+export function journalState(runDir: string): JournalState | undefined {
+  const file = join(runDir, JOURNAL_FILE);
+  if (!existsSync(file)) return undefined;
+  let status: string | undefined;
+  let lastSeq = 0;
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (line.trim() === "") continue;
+    try {
+      const e = JSON.parse(line) as { seq?: number; type?: string; status?: string };
+      if (typeof e.seq === "number") lastSeq = Math.max(lastSeq, e.seq);
+      if (e.type === "status") status = e.status;
+    } catch {
+      // torn last line: never acknowledged, dropped when the journal is reopened
+    }
+  }
+  const lock = new JournalLock(runDir).inspect().state;
+  return { status, lastSeq, acked: new AckLog(runDir).all(), live: lock === "live" || lock === "foreign" };
+}
+
+/**
+ * Journals what a run that was killed during its final writes had not journaled yet (its
+ * artifacts and the closing status), so that a sync delivers a complete run. The metrics of a
+ * finished run are journaled before its run.json says FINISHED; the artifacts are files in
+ * the run directory and can be journaled again at any time.
+ */
+export function finishJournal(runDir: string, close: { status: "FINISHED" | "FAILED" | "KILLED"; artifacts: { path: string; content: Uint8Array | string }[] }): void {
+  const lock = new JournalLock(runDir);
+  lock.acquire("mnemo sync");
+  try {
+    const journal = new Journal(runDir);
+    try {
+      if (!journal.start) throw new TrackingError(`${journal.file} has no run to finish (no start entry).`);
+      const entries: NewEntry[] = [];
+      for (const a of close.artifacts) {
+        const copy = saveArtifactCopy(runDir, a.content);
+        entries.push({ key: `a/${a.path}/${copy.sha256}`, type: "artifact", path: a.path, ...copy });
+      }
+      entries.push({ key: `s/${journal.lastSeq + 1}`, type: "status", status: close.status, time: Date.now() });
+      journal.append(entries, { sync: true });
+    } finally {
+      journal.close();
+    }
+  } finally {
+    lock.release();
   }
 }

@@ -1,5 +1,5 @@
 import { MnemoError } from "@mnemo/core";
-import { syncRunDir } from "@mnemo/tracking";
+import { syncRun } from "@mnemo/experiment";
 
 export interface CommandIO {
   stdout: (line: string) => void;
@@ -11,7 +11,10 @@ const defaultIO: CommandIO = {
   stderr: (l) => process.stderr.write(l + "\n"),
 };
 
-const USAGE = "usage: mnemo sync <run-dir> [--uri <tracking-uri>]\n  Replays <run-dir>/tracking-pending.jsonl (what could not be sent to the MLflow server during the run).";
+const USAGE =
+  "usage: mnemo sync <run-dir> [--uri <tracking-uri>]\n" +
+  "  Delivers what the run directory's tracking journal holds and its destination (MLflow server or local file store) has not acknowledged.\n" +
+  "  A run whose process died is closed: FAILED with a mnemo.failure tag (mnemo run --resume continues it), or FINISHED if it had finished training.";
 
 /** `mnemo sync <run-dir>`: 0 = everything sent, 1 = some left or refused, 2 = usage error. */
 export async function syncCommand(argv: string[], io: CommandIO = defaultIO): Promise<number> {
@@ -40,8 +43,10 @@ export async function syncCommand(argv: string[], io: CommandIO = defaultIO): Pr
     return 2;
   }
   try {
-    const result = await syncRunDir(dirs[0], { uri });
-    io.stdout(`sent ${result.sent} pending operation(s); ${result.remaining} remaining; ${result.rejected.length} rejected.`);
+    const result = await syncRun(dirs[0] as string, { uri });
+    if (result.completed) io.stdout(`the run had finished but was killed during its final writes: its artifacts and FINISHED status were journaled from ${dirs[0]}.`);
+    if (result.markedFailed) io.stdout(`the run's process had ended without closing it: marked FAILED (continue it with mnemo run --resume ${dirs[0]}).`);
+    io.stdout(`sent ${result.sent} pending operation(s)${result.destination ? ` to ${result.destination}` : ""}; ${result.remaining} remaining; ${result.rejected.length} rejected.`);
     for (const r of result.rejected) io.stderr(`rejected ${r.op.type} for run ${r.op.runId}: ${r.error.message}`);
     if (result.remaining > 0) io.stderr(`The MLflow server is still unavailable; run \`mnemo sync ${dirs[0]}\` again later.`);
     return result.remaining === 0 && result.rejected.length === 0 ? 0 : 1;

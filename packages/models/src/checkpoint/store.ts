@@ -77,7 +77,9 @@ export function writeCheckpoint(
 function writeDurable(file: string, content: Uint8Array | string): void {
   const fd = openSync(file, "w");
   try {
-    writeSync(fd, content);
+    const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
+    // writeSync may write less than asked (large buffers): loop until all of it is out.
+    for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, bytes.byteLength - off);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

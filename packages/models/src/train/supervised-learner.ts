@@ -204,6 +204,9 @@ export class SupervisedLearner implements Learner {
         }
         bar.tick(idx.length, `loss ${this.lastLoss.toFixed(3)}`);
         this.progress = { task: task.index, epoch, iteration: it + 1, order };
+        // Not after the task's last step: a checkpoint there would resume past the epoch's
+        // validation pass; the task-end checkpoint follows in a moment anyway.
+        if (context.afterStep && step + 1 < totalSteps) await context.afterStep(task.index);
         // Training is synchronous wasm work: a SIGINT handler only runs when the event loop turns,
         // so give it one turn per step (measured cost: microseconds against a step of 10-300 ms).
         if (this.shouldStop) await turnEventLoop();
