@@ -9,7 +9,7 @@ export { BUILTIN_METHODS, registerBuiltinMethods, commonLearnerOptions, type Met
 export { BUILTIN_PLUGINS, registerBuiltinPlugins } from "./plugins/index.js";
 export { configSchema, configJsonSchema, type ExperimentConfig, type ComponentConfig } from "./config-schema.js";
 export { loadExperimentConfig, experimentConfig, type LoadOptions } from "./load.js";
-export { buildExperiment, makeBackbone, trainingConfig, optimizerConfig, scheduleConfig, type BuildOptions, type BuiltExperiment } from "./assemble.js";
+export { buildExperiment, checkSizes, makeBackbone, trainingConfig, optimizerConfig, scheduleConfig, type BuildOptions, type BuiltExperiment } from "./assemble.js";
 export {
   runBuiltExperiment,
   runFromConfig,
