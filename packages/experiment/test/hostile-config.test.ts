@@ -74,9 +74,18 @@ describe("names and paths: a run writes only under output.dir", () => {
     for (const name of ["a\\\\b", "<script>", ".hidden", ".."]) expect(configError(load([`name=${name}`])).path).toBe("name");
   });
 
-  it("control characters in a name are refused and not echoed raw", () => {
+  it("control characters in a name are refused (by the --set check, before the schema) and not echoed raw", () => {
     const err = configError(load(["name=run\u0007x"]));
+    expect(err.message).toMatch(/contains a control character/);
+    // eslint-disable-next-line no-control-regex
+    expect(err.message).not.toMatch(/[\u0000-\u001f]/);
+  });
+
+  it("a control character written as a YAML escape (\\a) reaches the schema, which refuses it without echoing it raw", () => {
+    writeFileSync(join(dir, "bell.yaml"), base.replace("name: t", 'name: "run\\ax"'));
+    const err = configError(() => loadExperimentConfig(join(dir, "bell.yaml")));
     expect(err.path).toBe("name");
+    expect(err.line).toBe(1);
     // eslint-disable-next-line no-control-regex
     expect(err.message).not.toMatch(/[\u0000-\u001f]/);
   });
@@ -89,27 +98,27 @@ describe("names and paths: a run writes only under output.dir", () => {
 describe("sizes that would overflow or never end are refused before a run directory is made", () => {
   it("training.epochs: 1e12", async () => {
     const err = await runError(["training.epochs=1e12"]);
-    expect(err.message).toBe("--set training.epochs: at most 100000 epochs per task, got 1000000000000");
+    expect(err.message).toBe("--set training.epochs: expected an integer <= 100000, got 1000000000000");
   });
 
   it("training.batch_size: 1e15", async () => {
     const err = await runError(["training.batch_size=1e15"]);
     expect(err.path).toBe("training.batch_size");
-    expect(err.message).toMatch(/at most 1048576 samples per batch/);
+    expect(err.message).toBe("--set training.batch_size: expected an integer <= 1048576, got 1000000000000000");
   });
 
   it("model.hidden: [100000000, 100000000] (was a RangeError from kaimingLinear)", async () => {
     const err = await runError(["model.hidden=[100000000, 100000000]"]);
-    expect(err.path).toBe("model.hidden.0");
-    expect(err.message).toMatch(/at most 1048576 units per layer/);
+    expect(err.message).toBe("--set model.hidden.0: expected an integer <= 1048576, got 100000000");
   });
 
   it("model.hidden within the per-layer bound but too big for the machine", () => {
     const loaded = loadExperimentConfig(file, { overrides: ["model.hidden=[1000000, 1000000]"] });
     const stream = { inputShape: [28, 28, 1] as const, numClasses: 10 };
     const err = configError(() => checkSizes(loaded.value, stream as never, loaded.errorAt, 16e9));
-    expect(err.path).toBe("model.hidden.0");
-    expect(err.message).toMatch(/weight matrix has 1\.00e\+12 entries, more than one tensor can hold/);
+    // The 1000000 x 1000000 matrix between hidden.0 and hidden.1: named at the layer it feeds.
+    expect(err.path).toBe("model.hidden.1");
+    expect(err.message).toMatch(/a 1000000 × 1000000 weight matrix has 1\.00e\+12 entries, more than one tensor can hold/);
   });
 
   it("method.memory_size: 100000000 samples × 784 B is checked against the machine's memory", () => {
