@@ -150,7 +150,10 @@ async function referenceRun(): Promise<{ matrix: unknown; points: Map<string, nu
   return reference;
 }
 
-/** Extra kill points (MNEMO_KILL_POINTS), seeded, in lifecycle order so a resumed run reaches each. */
+/**
+ * Extra kill points (MNEMO_KILL_POINTS), seeded, in lifecycle order and each reachable by the
+ * process that resumes from the previous kill (a resume restarts at a checkpoint at or before it).
+ */
 function extraKillPoints(n: number, seed: number): KillAt[] {
   let s = seed;
   const next = (k: number): number => {
@@ -158,14 +161,34 @@ function extraKillPoints(n: number, seed: number): KillAt[] {
     return Math.floor((s / 2 ** 31) * k);
   };
   const phases: Phase[] = ["train", "checkpoint", "evaluate", "task-end", "final-metrics", "final-artifacts"];
-  const points = Array.from({ length: n }, (): KillAt & { order: number } => {
+  const drawn = Array.from({ length: n }, (): KillAt & { order: number } => {
     const phase = phases[next(phases.length)] as Phase;
-    if (phase.startsWith("final")) return { phase, order: 1000 + phases.indexOf(phase) };
+    if (phase === "final-metrics") return { phase, order: 1000 };
+    if (phase === "final-artifacts") return { phase, order: 1001 };
     const task = next(5);
-    const minStep = task * 20 + 1 + next(18);
-    return { phase, task, minStep: phase === "train" || phase === "checkpoint" ? minStep : undefined, order: phase === "train" || phase === "checkpoint" ? minStep : task * 20 + 20 };
+    // Steps of task t: 20t+1 .. 20t+19 report `train`; checkpoints at the multiples of 8 among them.
+    if (phase === "train") {
+      const minStep = task * 20 + 1 + next(19);
+      return { phase, task, minStep, order: minStep };
+    }
+    if (phase === "checkpoint") {
+      const steps = [8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96].filter((k) => k > task * 20 && k < task * 20 + 20);
+      const minStep = steps[next(steps.length)] as number;
+      return { phase, task, minStep, order: minStep };
+    }
+    return { phase, task, order: task * 20 + (phase === "evaluate" ? 19.5 : 19.7) };
   });
-  return points.sort((a, b) => a.order - b.order).map(({ order: _, ...k }) => k);
+  drawn.sort((x, y) => x.order - y.order);
+  const out: KillAt[] = [];
+  for (const { order: _, ...k } of drawn) {
+    const prev = out[out.length - 1];
+    // A kill right after a checkpoint (or after run.json FINISHED) is not passed again by the resume.
+    const once = k.phase === "task-end" || k.phase === "checkpoint" || k.phase === "final-artifacts";
+    if (once && prev && prev.phase === k.phase && prev.task === k.task && prev.minStep === k.minStep) continue;
+    if (prev?.phase === "final-artifacts") break;
+    out.push(k);
+  }
+  return out;
 }
 
 const CI_KILLS: KillAt[] = [
@@ -192,7 +215,7 @@ describe("SIGKILL at lifecycle points, then --resume / mnemo sync: one complete 
       const r = await runChild(dir ? { resume: dir, kill } : { overrides: [`output.dir=${out}`], kill }, env);
       logs.push(r.stderr);
       dir ??= onlyRunDir(out);
-      if (r.outcome === "finished") break; // a later kill point this resume never reached (extended mode)
+      expect(r.outcome, `kill point ${JSON.stringify(kill)} not reached`).toBe("killed");
       killed++;
       if (i === 0) {
         // Killed inside task 1 of 5: only a mid-task checkpoint can resume it.
@@ -207,7 +230,7 @@ describe("SIGKILL at lifecycle points, then --resume / mnemo sync: one complete 
         expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).status).toBe("FAILED");
       }
     }
-    expect(killed).toBeGreaterThanOrEqual(Math.min(KILLS.length, 3));
+    expect(killed).toBe(KILLS.length);
     // The first resume continued inside task 1 from the mid-task checkpoint at step 8.
     if (logs[1]) expect(logs[1]).toContain("resuming at task 1/5 (step 8)");
     expect(logs.join("")).not.toMatch(/task 6\/5/);

@@ -71,6 +71,11 @@ describe("a run's honest numbers", () => {
       expect(logged.has(k), k).toBe(true);
     }
     expect(tracker.metrics.filter((m) => m.key === "forgetting" && m.step === 2)).toHaveLength(1); // not logged twice
+    // Every key once per step at the source, not only after the journal's de-duplication
+    // (MemoryTracker keeps every call): backward_transfer at the last step included.
+    const ids = tracker.metrics.map((m) => `${m.key}@${m.step}`);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+    expect(ids.filter((id) => id === "backward_transfer@2")).toHaveLength(1);
     expect(tracker.artifacts.has("fwt_baseline.json")).toBe(true);
     // The per-class counts behind the matrix, beside it in the run directory (and as an artifact).
     const counts = JSON.parse(readFileSync(join(outcome.runDir, PER_CLASS_COUNTS_FILE), "utf8")) as { perClassCounts: { correct: number[]; total: number[] }[][] };
