@@ -332,6 +332,8 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   let jointRef: number[] | undefined;
   const checkpoints = (info.checkpoints ??= { count: 0, totalMs: 0, lastMs: 0, lastBytes: 0 });
   const save = async (nextTask: number, partial: ExperimentResult, position: { task: number; complete: boolean }): Promise<CheckpointCost> => {
+    // The journal is made durable first: a checkpoint must never be ahead of the points it holds.
+    (experiment.tracker as { syncJournal?: () => void }).syncJournal?.();
     const cost = await saveRunCheckpoint(dir, identity, learner, { nextTask, step: context.step, result: partial, extraMetrics, rng: rng.snapshot() }, position);
     checkpoints.count++;
     checkpoints.totalMs += cost.ms;

@@ -303,6 +303,14 @@ export class JournalTracker implements Tracker {
     }
   }
 
+  /**
+   * fsyncs the journal now (no send). A runner calls it before writing a checkpoint, so that a
+   * power cut never leaves a checkpoint past points the journal lost: the resume would not re-log them.
+   */
+  syncJournal(): void {
+    this.journal?.sync();
+  }
+
   /** Waits until everything journaled so far was sent, or the destination was found unavailable. */
   async flush(): Promise<boolean> {
     this.unavailableUntil = 0;
