@@ -47,6 +47,15 @@ describe("hostile config files", () => {
     expect(err.message).not.toMatch(/[\u0000-\u0008\u001b\u009b\ufffd]/);
   });
 
+  it("binary garbage without --set is refused the same way, its bytes never echoed", () => {
+    const file = write(Uint8Array.from([0x1b, 0x5b, 0x32, 0x4a, 0xc3, 0x28, 0x9b, 0x07, 0x00]));
+    const err = configError(() => loadConfig(file, schema));
+    expect(err.file).toBe(file);
+    expect(err.message).toBe(`${file}:1: not UTF-8 text (byte 0x28 at offset 5); a config must be a UTF-8 YAML file. Is this a binary file?`);
+    // eslint-disable-next-line no-control-regex
+    expect(err.message).not.toMatch(/[\u0000-\u0008\u001b\u009b\ufffd]/);
+  });
+
   it("valid UTF-8 with control characters (an escape sequence, a NUL) is refused before --set", () => {
     const file = write("name: a\nseed: 1\x1b[2J\x00\n");
     const err = configError(() => loadConfig(file, schema, { overrides: ["name.x=1"] }));
