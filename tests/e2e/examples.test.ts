@@ -31,8 +31,8 @@ function storedRun(store: string): { params: Record<string, string>; metrics: Re
   const metrics: Record<string, string[]> = {};
   for (const f of filesUnder(join(runDir, "metrics"))) {
     const key = relative(join(runDir, "metrics"), f);
-    // Measurements of the machine (wall and CPU time, throughput, process memory) differ between any two runs.
-    if (/(_sec|_seconds|peak_rss_bytes|wasm_heap_bytes)$/.test(key)) continue;
+    // Measurements of the machine (wall and CPU time, throughput, process memory, checkpoint size) differ between any two runs.
+    if (/(_sec|_seconds|peak_rss_bytes|wasm_heap_bytes|checkpoint_bytes)$/.test(key)) continue;
     metrics[key] = readFileSync(f, "utf8").trim().split("\n").map((l) => {
       const [, value, step] = l.split(" ");
       return `${value}@${step}`;

@@ -424,7 +424,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     buffer: replayMemoryOf(learner),
   });
   cost.checkpoints = checkpoints.count;
-  cost.checkpoint_total_ms = checkpoints.totalMs;
+  cost.checkpoint_seconds = checkpoints.totalMs / 1000;
   cost.checkpoint_bytes = checkpoints.lastBytes;
   learner.dispose();
   interrupt?.dispose();
