@@ -218,7 +218,7 @@ describe("SIGKILL at lifecycle points, then --resume / mnemo sync: one complete 
       expect(r.outcome, `kill point ${JSON.stringify(kill)} not reached`).toBe("killed");
       killed++;
       if (i === 0) {
-        // Killed inside task 1 of 5: only a mid-task checkpoint can resume it.
+        // Killed inside the first task (task 0 of 5): only a mid-task checkpoint can resume it.
         const manifest = JSON.parse(readFileSync(join(dir, "checkpoint", "manifest.json"), "utf8"));
         expect(manifest.position).toEqual({ task: 0, complete: false });
         // A crashed run that is not resumed: `mnemo sync` closes it FAILED, saying why.

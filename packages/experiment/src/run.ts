@@ -252,6 +252,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
       if (journal && (journal.status !== "FINISHED" || journalUndelivered(journal))) {
         const r = await syncRun(dir, { onWarning: (m) => log(`mnemo: tracking: ${m}`) });
         log(`run ${dir} had finished training; its tracking was completed: ${r.sent} request(s) sent, ${r.remaining} remaining${r.remaining > 0 ? ` (run \`mnemo sync ${dir}\` when the server is back)` : ""}`);
+        method.learner.dispose(); // nothing to train: the run directory has the results
         return outcomeFromRunDir(dir, config);
       }
       throw new CheckpointError(`run ${dir} already finished; nothing to resume`, dir);
