@@ -102,15 +102,14 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
     .prefault({}),
   checkpoint: z
     .strictObject({
-      every_steps: positiveInt().optional().describe("Also write a mid-task checkpoint every this many optimizer steps"),
+      every_steps: positiveInt().optional().describe("Also write a mid-task checkpoint at every multiple of this many optimizer steps (atomic; --resume continues from the newest; never changes results)"),
       every_minutes: z
         .number({ error: "expected a number of minutes (0 turns the timer off)" })
         .min(0, "expected a number of minutes (0 turns the timer off)")
         .default(10)
         .describe("Write a mid-task checkpoint when this many minutes passed since the last one (0: off); a checkpoint is always written after every task"),
     })
-    .prefault({})
-    .describe("Mid-task checkpoints (atomic; --resume continues from the newest). They never change results"),
+    .prefault({}),
   output: z
     .strictObject({
       dir: z.string().min(1).default("runs").describe("Run directories go to <dir>/<name>/<timestamp>-seed<seed>"),
