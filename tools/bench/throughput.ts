@@ -1,55 +1,53 @@
 /**
- * Training and inference throughput of the CNN backbones (batch 64, 32×32×3, 100 classes).
+ * Training and inference throughput of the CNN backbones, Mnemo beside PyTorch on this machine
+ * (batch 64, 32×32×3, 100 classes, same thread count).
  *
- *   node --import tsx tools/bench/throughput.ts [--backend wasm|cpu] [--threads 1|2] [--models conv4,resnet20]
+ *   node --import tsx tools/bench/throughput.ts [--backend wasm|webgpu|cpu] [--threads 2]
+ *        [--models conv4,resnet20,resnet32,reduced-resnet18] [--rounds 3] [--seconds 4] [--no-torch]
+ *        [--json out.json]
  *
- * Without --threads, wasm runs with 1 and 2 threads. Each (backend, threads, model) runs in its
- * own child process so peak RSS and the thread setup belong to that configuration alone.
- * Prints a table, whether the must-targets are met and the ratio to PyTorch 1.13 on this
- * machine; merges the rows into tools/bench/results/throughput.json.
+ * When a python that imports torch is found (tools/bench/side-by-side.ts says where it looks;
+ * install: apt-get install -y python3-torch libopenblas0-pthread), each round runs, for every
+ * model, Mnemo's child and the PyTorch child (tools/bench/pytorch/throughput.py) back to back in
+ * alternating order, and the ratio of each pair is reported as min/median/max over the rounds.
+ * Without torch it says that no ratio is available. Every (framework, model, round) runs in its
+ * own process so peak RSS and the thread setup belong to it alone; each row carries the load
+ * average before/after (this VM is shared: above ~2 on 2 cores wall-clock numbers are depressed,
+ * which is why only same-round ratios are quoted).
  * A script, not a test: speed is never asserted in CI.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as tfTypes from "@tensorflow/tfjs";
+import { findTorchPython, formatRange, formatRatio, formatTable, noTorchMessage, ratioStats, roundOrder, type RatioStats } from "./side-by-side.js";
 
-type BackendName = "wasm" | "cpu";
-type ModelName = "conv4" | "resnet20";
+type BackendName = "wasm" | "webgpu" | "cpu";
+const BACKENDS: readonly BackendName[] = ["wasm", "webgpu", "cpu"];
+export const MODELS = ["conv4", "resnet20", "resnet32", "reduced-resnet18"] as const;
+type ModelName = (typeof MODELS)[number];
 
-interface Row {
-  backend: BackendName;
+export interface Row {
+  framework: "mnemo" | "pytorch";
+  /** Mnemo: the backend's description ("wasm (2 threads, simd)"); PyTorch: "torch 1.13.1". */
+  engine: string;
   threads: number;
   model: ModelName;
+  round: number;
   trainImgPerSec: number;
   forwardImgPerSec: number;
   trainStepMs: number;
   peakRssMB: number;
   steps: number;
-  /** Process CPU time per training step: robust to other load on the machine, unlike wall time. */
+  /** Process CPU time per training step: less sensitive to other load than wall time. */
   trainCpuMsPerStep: number;
-  /** 1-minute load average before/after: above ~2 on this 2-core box, wall-clock numbers are depressed. */
   loadAvg: [number, number];
 }
 
 const BATCH = 64;
 const CLASSES = 100;
-const MODELS: readonly ModelName[] = ["conv4", "resnet20"];
-
-/** PyTorch 1.13 CPU, 2 threads, same machine and workload (shared/reference/environment.md). */
-const PYTORCH: Record<ModelName, { train: number; forward: number }> = {
-  resnet20: { train: 478, forward: 2200 },
-  conv4: { train: 808, forward: 1950 },
-};
-
-/** The must-targets of issue 3. */
-const MUST: Record<ModelName, { train?: number; forward?: number }> = {
-  resnet20: { train: 150, forward: 800 },
-  conv4: { train: 350 },
-};
-
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsFile = join(here, "results", "throughput.json");
 
@@ -60,35 +58,42 @@ function arg(name: string): string | undefined {
 
 class UsageError extends Error {}
 
-function parseArgs(): { backend: BackendName; threads: number[]; models: ModelName[]; seconds: number } {
-  const backend = (arg("backend") ?? "wasm") as BackendName;
-  if (backend !== "wasm" && backend !== "cpu") throw new UsageError(`--backend must be wasm or cpu, got ${backend}`);
-  const t = arg("threads");
-  const threads = backend === "cpu" ? [1] : t ? [Number(t)] : [1, 2];
-  if (threads.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError(`--threads must be a positive integer, got ${t}`);
-  const models = (arg("models") ?? MODELS.join(",")).split(",") as ModelName[];
-  for (const m of models) if (!MODELS.includes(m)) throw new UsageError(`--models: unknown model ${m}; expected ${MODELS.join(",")}`);
-  const seconds = Number(arg("seconds") ?? (backend === "cpu" ? 0 : 6));
-  return { backend, threads, models, seconds };
+interface Args {
+  backend: BackendName;
+  threads: number;
+  models: ModelName[];
+  rounds: number;
+  seconds: number;
+  torch: boolean;
+  json?: string;
 }
 
-// ---------------------------------------------------------------- child: one configuration
+function parseArgs(): Args {
+  const backend = (arg("backend") ?? "wasm") as BackendName;
+  if (!BACKENDS.includes(backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}, got ${backend}`);
+  const threads = Number(arg("threads") ?? Math.min(os.cpus().length, 2));
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads must be a positive integer, got ${arg("threads")}`);
+  const models = (arg("models") ?? MODELS.join(",")).split(",") as ModelName[];
+  for (const m of models) if (!MODELS.includes(m)) throw new UsageError(`--models: unknown model ${m}; expected ${MODELS.join(",")}`);
+  const rounds = Number(arg("rounds") ?? 3);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a positive integer, got ${arg("rounds")}`);
+  const seconds = Number(arg("seconds") ?? (backend === "cpu" ? 0 : 4));
+  return { backend, threads, models, rounds, seconds, torch: !process.argv.includes("--no-torch"), json: arg("json") };
+}
 
-async function measure(backend: BackendName, threads: number, model: ModelName, seconds: number): Promise<Row> {
+// ---------------------------------------------------------------- child: one Mnemo configuration
+
+async function measure(backend: BackendName, threads: number, model: ModelName, seconds: number): Promise<Omit<Row, "round">> {
   const tf = await import("@tensorflow/tfjs");
-  const { prepareWasm, wasmThreadCount } = await import("../../packages/kernels/src/index.js");
+  const { RandomStream, disposeTree, keepTree, treeKeys, selectBackend, releaseBackend } = await import("@mnemo/core");
   const { createBackbone } = await import("../../packages/models/src/backbones/index.js");
   const { createOptimizer } = await import("../../packages/models/src/train/optimizers.js");
-  const { RandomStream, disposeTree, keepTree, treeKeys } = await import("@mnemo/core");
   type ParamTree = import("@mnemo/core").ParamTree;
 
-  if (backend === "wasm") await prepareWasm({ threads });
-  await tf.setBackend(backend);
-  tf.enableProdMode();
-  const actualThreads = backend === "wasm" ? wasmThreadCount() : 1;
+  const info = await selectBackend({ backend, threads, env: {} });
 
-  // The benchmark's network is the PyTorch reference's: 1x1-conv shortcuts for ResNet-20.
-  const bb = model === "resnet20" ? createBackbone("resnet20", { shortcut: "conv" }) : createBackbone("conv4");
+  // The PyTorch twins use 1x1-conv shortcuts (option B), so the ResNets here do too.
+  const bb = model === "conv4" ? createBackbone("conv4") : model === "reduced-resnet18" ? createBackbone(model) : createBackbone(model, { shortcut: "conv" });
   const rng = new RandomStream(1);
   let { params, state } = bb.init(rng, CLASSES);
   const x = tf.tensor4d(rng.fillNormal(new Float32Array(BATCH * 32 * 32 * 3)), [BATCH, 32, 32, 3]);
@@ -135,120 +140,165 @@ async function measure(backend: BackendName, threads: number, model: ModelName, 
   const load0 = os.loadavg()[0] as number;
   const train = await timeLoop(trainStep, slow ? 0 : 3, slow ? 1 : 5);
   const fwd = await timeLoop(forward, slow ? 0 : 3, slow ? 1 : 10);
-  return {
-    backend,
-    threads: actualThreads,
+  const row: Omit<Row, "round"> = {
+    framework: "mnemo",
+    engine: info.description,
+    threads: info.threads,
     model,
-    trainImgPerSec: round((BATCH * 1000) / train.ms),
-    forwardImgPerSec: round((BATCH * 1000) / fwd.ms),
-    trainStepMs: round(train.ms),
+    trainImgPerSec: round1((BATCH * 1000) / train.ms),
+    forwardImgPerSec: round1((BATCH * 1000) / fwd.ms),
+    trainStepMs: round1(train.ms),
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     steps: train.steps,
-    trainCpuMsPerStep: round(train.cpuMs),
-    loadAvg: [round(load0), round(os.loadavg()[0] as number)],
+    trainCpuMsPerStep: round1(train.cpuMs),
+    loadAvg: [round1(load0), round1(os.loadavg()[0] as number)],
   };
+  await releaseBackend();
+  return row;
 }
 
-function round(v: number): number {
+function round1(v: number): number {
   return Math.round(v * 10) / 10;
 }
 
-// ---------------------------------------------------------------- parent: matrix, table, file
+// ---------------------------------------------------------------- parent: rounds, table, file
 
-function runChild(backend: BackendName, threads: number, model: ModelName, seconds: number): Row {
+function lastJsonLine(stdout: string): string | undefined {
+  return stdout
+    .trim()
+    .split("\n")
+    .reverse()
+    .find((l) => l.startsWith("{"));
+}
+
+function runMnemo(a: Args, model: ModelName): Omit<Row, "round"> {
   const script = fileURLToPath(import.meta.url);
-  const r = spawnSync(
-    process.execPath,
-    ["--import", "tsx", script, "--child", "--backend", backend, "--threads", String(threads), "--models", model, "--seconds", String(seconds)],
-    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 },
-  );
-  const line = r.stdout.trim().split("\n").pop() ?? "";
-  if (r.status !== 0 || !line.startsWith("{")) {
-    throw new Error(`benchmark child ${backend}/${threads}/${model} failed (exit ${r.status}); output: ${r.stdout.slice(-500)}`);
-  }
-  return JSON.parse(line) as Row;
+  const argv = ["--import", "tsx", script, "--child", "--backend", a.backend, "--threads", String(a.threads), "--models", model, "--seconds", String(a.seconds)];
+  const r = spawnSync(process.execPath, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 });
+  const line = lastJsonLine(r.stdout ?? "");
+  if (r.status !== 0 || !line) throw new Error(`Mnemo child ${a.backend}/${model} failed (exit ${r.status}); output: ${(r.stdout ?? "").slice(-500)}`);
+  return JSON.parse(line) as Omit<Row, "round">;
 }
 
-interface ResultsFile {
-  machine: { cpus: string; logicalCores: number; node: string };
-  batch: number;
-  classes: number;
-  pytorch: typeof PYTORCH;
-  rows: (Row & { measuredAt: string })[];
+function runTorch(python: string, a: Args, model: ModelName): Omit<Row, "round"> {
+  const script = join(here, "pytorch", "throughput.py");
+  const env = { ...process.env, OMP_NUM_THREADS: String(a.threads) };
+  const r = spawnSync(python, [script, "--model", model, "--threads", String(a.threads), "--seconds", String(Math.max(a.seconds, 1)), "--batch", String(BATCH), "--classes", String(CLASSES)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    env,
+    maxBuffer: 1 << 20,
+  });
+  const line = lastJsonLine(r.stdout ?? "");
+  if (r.status !== 0 || !line) throw new Error(`PyTorch child ${model} failed (exit ${r.status}); output: ${(r.stdout ?? "").slice(-500)}`);
+  const row = JSON.parse(line) as Omit<Row, "round" | "engine"> & { version: string };
+  return { ...row, framework: "pytorch", engine: `torch ${row.version}` };
 }
 
-function saveRows(rows: Row[]): ResultsFile {
-  const measuredAt = new Date().toISOString();
-  const old: ResultsFile | undefined = existsSync(resultsFile) ? (JSON.parse(readFileSync(resultsFile, "utf8")) as ResultsFile) : undefined;
-  const key = (r: Row) => `${r.backend}/${r.threads}/${r.model}`;
-  const merged = new Map((old?.rows ?? []).map((r) => [key(r), r]));
-  for (const r of rows) merged.set(key(r), { ...r, measuredAt });
-  const file: ResultsFile = {
-    machine: { cpus: os.cpus()[0]?.model ?? "unknown", logicalCores: os.cpus().length, node: process.version },
-    batch: BATCH,
-    classes: CLASSES,
-    pytorch: PYTORCH,
-    rows: [...merged.values()].sort((a, b) => key(a).localeCompare(key(b))),
-  };
-  mkdirSync(dirname(resultsFile), { recursive: true });
-  writeFileSync(resultsFile, JSON.stringify(file, null, 2) + "\n");
-  return file;
+export interface ModelSummary {
+  model: ModelName;
+  mnemoTrain: number[];
+  torchTrain: number[];
+  mnemoForward: number[];
+  torchForward: number[];
+  trainRatio?: RatioStats;
+  forwardRatio?: RatioStats;
+  mnemoRssMB: number;
+  torchRssMB?: number;
+  load: [number, number];
 }
 
-function report(rows: Row[]): void {
-  const header = ["backend", "threads", "model", "train img/s", "x PyTorch", "forward img/s", "x PyTorch", "step ms", "CPU ms/step", "peak RSS MB", "load"];
-  const lines = rows.map((r) => [
-    r.backend,
-    String(r.threads),
-    r.model,
-    r.trainImgPerSec.toFixed(1),
-    (r.trainImgPerSec / PYTORCH[r.model].train).toFixed(2),
-    r.forwardImgPerSec.toFixed(1),
-    (r.forwardImgPerSec / PYTORCH[r.model].forward).toFixed(2),
-    r.trainStepMs.toFixed(1),
-    r.trainCpuMsPerStep.toFixed(1),
-    String(r.peakRssMB),
-    r.loadAvg.map((l) => l.toFixed(1)).join("→"),
+/** Per model: the rounds' numbers of each framework and the ratio of each same-round pair. */
+export function summarize(rows: readonly Row[], models: readonly ModelName[]): ModelSummary[] {
+  return models
+    .map((model) => {
+      const mine = rows.filter((r) => r.model === model && r.framework === "mnemo");
+      const theirs = rows.filter((r) => r.model === model && r.framework === "pytorch");
+      const pairs = (f: (r: Row) => number) =>
+        mine.flatMap((m) => {
+          const t = theirs.find((r) => r.round === m.round);
+          return t ? [{ mnemo: f(m), reference: f(t) }] : [];
+        });
+      const loads = [...mine, ...theirs].flatMap((r) => r.loadAvg);
+      return {
+        model,
+        mnemoTrain: mine.map((r) => r.trainImgPerSec),
+        torchTrain: theirs.map((r) => r.trainImgPerSec),
+        mnemoForward: mine.map((r) => r.forwardImgPerSec),
+        torchForward: theirs.map((r) => r.forwardImgPerSec),
+        trainRatio: ratioStats(pairs((r) => r.trainImgPerSec)),
+        forwardRatio: ratioStats(pairs((r) => r.forwardImgPerSec)),
+        mnemoRssMB: Math.max(0, ...mine.map((r) => r.peakRssMB)),
+        torchRssMB: theirs.length ? Math.max(...theirs.map((r) => r.peakRssMB)) : undefined,
+        load: [Math.min(...loads), Math.max(...loads)] as [number, number],
+      };
+    })
+    .filter((s) => s.mnemoTrain.length > 0);
+}
+
+/** The printed report: one line per model, ratios only where PyTorch ran in the same rounds. */
+export function formatReport(summaries: readonly ModelSummary[], torchNote: string | undefined): string {
+  const header = ["model", "Mnemo train", "PyTorch train", "train ratio", "Mnemo fwd", "PyTorch fwd", "fwd ratio", "RSS MB (M/PT)", "load"];
+  const lines = summaries.map((s) => [
+    s.model,
+    formatRange(s.mnemoTrain),
+    formatRange(s.torchTrain),
+    formatRatio(s.trainRatio),
+    formatRange(s.mnemoForward),
+    formatRange(s.torchForward),
+    formatRatio(s.forwardRatio),
+    `${s.mnemoRssMB}/${s.torchRssMB ?? "—"}`,
+    `${s.load[0].toFixed(1)}–${s.load[1].toFixed(1)}`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] as string).length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i] as number)).join("  ");
-  console.log(fmt(header));
-  for (const l of lines) console.log(fmt(l));
-  if (rows.some((r) => Math.max(...r.loadAvg) > os.cpus().length)) {
-    console.log("\nwarning: the machine was busy (load > cores): wall-clock img/s understate this code's speed");
-  }
-  console.log("\nmust-targets (best configuration measured in this run):");
-  for (const model of MODELS) {
-    const mine = rows.filter((r) => r.model === model);
-    if (mine.length === 0) continue;
-    const best = (f: (r: Row) => number) => Math.max(...mine.map(f));
-    const m = MUST[model];
-    if (m.train !== undefined) {
-      const v = best((r) => r.trainImgPerSec);
-      console.log(`  ${model} training >= ${m.train} img/s: ${v.toFixed(1)} ${v >= m.train ? "MET" : "NOT MET"}`);
-    }
-    if (m.forward !== undefined) {
-      const v = best((r) => r.forwardImgPerSec);
-      console.log(`  ${model} forward  >= ${m.forward} img/s: ${v.toFixed(1)} ${v >= m.forward ? "MET" : "NOT MET"}`);
-    }
-  }
+  const out = [formatTable(header, lines), "", "img/s (range over rounds); ratio = Mnemo / PyTorch of the same round: median (min–max)."];
+  if (torchNote) out.push("", torchNote);
+  return out.join("\n");
 }
 
 async function main(): Promise<void> {
-  const { backend, threads, models, seconds } = parseArgs();
+  const a = parseArgs();
   if (process.argv.includes("--child")) {
-    console.log(JSON.stringify(await measure(backend, threads[0] as number, models[0] as ModelName, seconds)));
+    console.log(JSON.stringify(await measure(a.backend, a.threads, a.models[0] as ModelName, a.seconds)));
     return;
   }
-  if (backend === "cpu") console.warn("cpu backend: one step per model, expect several minutes per model");
+  const probe = a.torch ? findTorchPython() : ({ ok: false, reason: "--no-torch" } as const);
+  console.log(probe.ok ? `PyTorch ${probe.version} (${probe.python}) runs beside Mnemo, ${a.rounds} alternating rounds` : noTorchMessage(probe.reason));
+  if (a.backend === "cpu") console.warn("cpu backend: one step per model, expect several minutes per model");
   const rows: Row[] = [];
-  for (const t of threads) for (const m of models) rows.push(runChild(backend, t, m, seconds));
-  report(rows);
-  saveRows(rows);
-  console.log(`\nsaved ${resultsFile}`);
+  for (let round = 0; round < a.rounds; round++) {
+    for (const model of a.models) {
+      for (const fw of roundOrder(round)) {
+        if (fw === "pytorch" && !probe.ok) continue;
+        const row = fw === "mnemo" ? runMnemo(a, model) : runTorch((probe as { python: string }).python, a, model);
+        rows.push({ ...row, round });
+        console.error(`round ${round + 1}/${a.rounds} ${fw.padEnd(7)} ${model.padEnd(16)} train ${row.trainImgPerSec} img/s, forward ${row.forwardImgPerSec} img/s, load ${row.loadAvg.join("→")}`);
+      }
+    }
+  }
+  const summaries = summarize(rows, a.models);
+  const mnemo = rows.find((r) => r.framework === "mnemo");
+  console.log(`\nbatch ${BATCH}, 32×32×3, ${CLASSES} classes, ${a.threads} threads; Mnemo: ${mnemo?.engine}; ${new Date().toISOString()}`);
+  console.log(formatReport(summaries, probe.ok ? undefined : "no ratio to PyTorch is available: PyTorch was not found (see above)"));
+  const file = {
+    measuredAt: new Date().toISOString(),
+    machine: { cpus: os.cpus()[0]?.model ?? "unknown", logicalCores: os.cpus().length, node: process.version },
+    batch: BATCH,
+    classes: CLASSES,
+    backend: a.backend,
+    threads: a.threads,
+    pytorch: probe.ok ? { python: probe.python, version: probe.version } : { missing: probe.reason },
+    summaries,
+    rows,
+  };
+  const out = a.json ?? resultsFile;
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(file, null, 2) + "\n");
+  console.log(`\nsaved ${out}`);
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof UsageError ? `usage: ${e.message}` : e);
-  process.exitCode = 1;
-});
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    console.error(e instanceof UsageError ? `usage: ${e.message}` : e);
+    process.exitCode = 1;
+  });
+}

@@ -1,26 +1,32 @@
 /**
  * Backend selection: the fastest tfjs backend present, in this order:
- *   node-gpu (@tensorflow/tfjs-node-gpu, CUDA) → node (@tensorflow/tfjs-node) → wasm (+ Mnemo's
- *   kernels and threads) → cpu (pure JS, ~100x slower for CNNs).
+ *   node-gpu (@tensorflow/tfjs-node-gpu, CUDA) → node (@tensorflow/tfjs-node) → webgpu
+ *   (@tensorflow/tfjs-backend-webgpu; in Node through the optional `webgpu` Dawn binding, where a
+ *   GPU and its Vulkan / Metal / D3D12 driver exist) → wasm (+ Mnemo's kernels and threads) →
+ *   cpu (pure JS, ~100x slower for CNNs).
  * The native packages are optionalDependencies: where they could not install (no libtensorflow
- * download) they are simply absent and skipped without a word. Requesting a backend explicitly
- * (config `backend:` or MNEMO_BACKEND, the env var winning) fails loudly if it is unavailable.
+ * download) they are simply absent and skipped without a word, as is webgpu without an adapter.
+ * Requesting a backend explicitly (config `backend:` or MNEMO_BACKEND, the env var winning) fails
+ * loudly if it is unavailable.
  */
 import * as tf from "@tensorflow/tfjs";
 import { BackendError } from "./errors.js";
+import { prepareWebgpu, releaseWebgpu } from "./webgpu.js";
 
-export const BACKEND_CHOICES = ["auto", "node-gpu", "node", "wasm", "cpu"] as const;
+export const BACKEND_CHOICES = ["auto", "node-gpu", "node", "webgpu", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type ConcreteBackend = Exclude<BackendChoice, "auto">;
 
 export interface BackendInfo {
   /** Which Mnemo backend runs. */
   name: ConcreteBackend;
-  /** tfjs's own backend name ("tensorflow", "wasm", "cpu"). */
+  /** tfjs's own backend name ("tensorflow", "webgpu", "wasm", "cpu"). */
   tfBackend: string;
   /** Compute threads (wasm: worker threads; native: as configured by TF; cpu: 1). */
   threads: number;
   simd?: boolean;
+  /** webgpu: the adapter (vendor, architecture, device). */
+  adapter?: string;
   /** Backends tried before this one, and why each was skipped. */
   skipped: { name: ConcreteBackend; reason: string }[];
   /** Human-readable one-liner recorded with every run, e.g. "wasm (2 threads, simd)". */
@@ -83,7 +89,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const env = options.env ?? process.env;
   const fromEnv = env.MNEMO_BACKEND;
   const choice: BackendChoice = fromEnv ? parseBackendChoice(fromEnv, "MNEMO_BACKEND") : (options.backend ?? "auto");
-  const order: ConcreteBackend[] = choice === "auto" ? ["node-gpu", "node", "wasm", "cpu"] : [choice];
+  const order: ConcreteBackend[] = choice === "auto" ? ["node-gpu", "node", "webgpu", "wasm", "cpu"] : [choice];
   const skipped: BackendInfo["skipped"] = [];
   tf.enableProdMode();
 
@@ -97,6 +103,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
           await useTf("tensorflow");
           return finish({ name, tfBackend: "tensorflow", threads: 0, skipped });
         }
+      } else if (name === "webgpu") {
+        const adapter = await prepareWebgpu(choice === "auto");
+        await useTf("webgpu");
+        return finish({ name, tfBackend: "webgpu", threads: 0, adapter, skipped });
       } else if (name === "wasm") {
         await import("@tensorflow/tfjs-backend-wasm");
         const kernels = (await import("@mnemo/kernels")) as Partial<KernelsModule>;
@@ -115,13 +125,16 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
       }
     } catch (err) {
       reason = (err as Error).message.split("\n")[0] ?? String(err);
+      if (name === "webgpu") releaseWebgpu(); // a device opened before tfjs failed to start on it
     }
     if (choice !== "auto") {
       throw new BackendError(
         `backend "${name}" was requested (${fromEnv ? "MNEMO_BACKEND" : "config backend:"}) but is not available: ${reason}. ` +
           (name.startsWith("node")
             ? "Install it with `npm install @tensorflow/tfjs-" + name + "` on a machine that can download libtensorflow, or use backend: auto."
-            : "Use backend: auto to fall back automatically."),
+            : name === "webgpu"
+              ? "webgpu needs a GPU with a Vulkan (Linux), Metal or D3D12 driver and, in Node, the optional `webgpu` package; use backend: auto to fall back to wasm."
+              : "Use backend: auto to fall back automatically."),
       );
     }
     skipped.push({ name, reason: reason ?? "unavailable" });
@@ -132,7 +145,19 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 function finish(info: Omit<BackendInfo, "description">): BackendInfo {
   const parts: string[] = [];
   if (info.name === "wasm") parts.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}`, info.simd ? "simd" : "no simd");
+  if (info.name === "webgpu" && info.adapter) parts.push(info.adapter);
   const description = parts.length ? `${info.name} (${parts.join(", ")})` : info.name;
   active = { ...info, description };
   return active;
+}
+
+/**
+ * Gives back what the active backend holds outside the JS heap: the webgpu device (destroyed)
+ * and its buffers. Wasm and native memory are kept for the next run in the process. Call at
+ * the end of a run; the next `selectBackend` opens a fresh device.
+ */
+export async function releaseBackend(): Promise<void> {
+  if (active?.name !== "webgpu") return;
+  releaseWebgpu();
+  active = undefined;
 }

@@ -16,6 +16,7 @@ import {
   metricRecord,
   parameterCount,
   type RandomInitBaseline,
+  releaseBackend,
   replayMemoryOf,
   validationSummary,
   type Experiment,
@@ -408,6 +409,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     info.endedAt = new Date().toISOString();
     writeJson(dir, "run.json", info);
     learner.dispose();
+    await releaseBackend();
     await notify("onRunEnd", {
       dir,
       status: info.status,
@@ -429,6 +431,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   cost.checkpoint_bytes = checkpoints.lastBytes;
   learner.dispose();
   interrupt?.dispose();
+  await releaseBackend(); // a webgpu device is destroyed here; wasm memory stays for the next run
 
   const summary = summarize(result.matrix, { testSizes: result.testSizes, jointReference: jointRef });
   if (baseline) {
