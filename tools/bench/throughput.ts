@@ -2,7 +2,7 @@
  * Training and inference throughput of the CNN backbones, Mnemo beside PyTorch on this machine
  * (batch 64, 32×32×3, 100 classes, same thread count).
  *
- *   node --import tsx tools/bench/throughput.ts [--backend wasm|webgpu|cpu] [--threads 2]
+ *   node --import tsx tools/bench/throughput.ts [--backend wasm|webgpu|node-gpu|node|cpu] [--threads 2]
  *        [--models conv4,resnet20,resnet32,reduced-resnet18] [--rounds 3] [--seconds 4] [--no-torch]
  *        [--json out.json]
  *
@@ -24,8 +24,8 @@ import { fileURLToPath } from "node:url";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { findTorchPython, formatRange, formatRatio, formatTable, noTorchMessage, ratioStats, roundOrder, type RatioStats } from "./side-by-side.js";
 
-type BackendName = "wasm" | "webgpu" | "cpu";
-const BACKENDS: readonly BackendName[] = ["wasm", "webgpu", "cpu"];
+type BackendName = "wasm" | "webgpu" | "node-gpu" | "node" | "cpu";
+const BACKENDS: readonly BackendName[] = ["wasm", "webgpu", "node-gpu", "node", "cpu"];
 export const MODELS = ["conv4", "resnet20", "resnet32", "reduced-resnet18"] as const;
 type ModelName = (typeof MODELS)[number];
 

@@ -2,8 +2,9 @@
 
 Conv-4: 4 x [conv3x3 64 (no bias), BN, ReLU, max-pool 2] -> flatten -> linear.
 CIFAR ResNet-20/32: stem conv3x3 16 + BN + ReLU, 3 stages of n basic blocks (16/32/64 channels,
-strides 1/2/2), 1x1-conv + BN shortcuts where the shape changes (the benchmark's option B),
-global average pool, linear head. Reduced ResNet-18 (GEM): nf = 20, [2, 2, 2, 2] blocks,
+strides 1/2/2), where the shape changes either 1x1-conv + BN shortcuts (option B, the throughput
+benchmark's) or option A (stride-2 subsampling + zero channels, Mnemo's config default and the
+end-to-end benchmark's), global average pool, linear head. Reduced ResNet-18 (GEM): nf = 20, [2, 2, 2, 2] blocks,
 strides 1/2/2/2, 1x1-conv shortcuts, 160-d features.
 Only the shapes and FLOPs have to match Mnemo's: these networks are timed, not compared.
 """
@@ -27,15 +28,30 @@ class Conv4(nn.Module):
         return self.head(torch.flatten(self.features(x), 1))
 
 
-class BasicBlock(nn.Module):
+class ZeroPadShortcut(nn.Module):
+    """Option A: x[:, :, ::s, ::s] and the extra channels as zeros split evenly on both sides."""
+
     def __init__(self, in_c: int, out_c: int, stride: int):
+        super().__init__()
+        self.stride = stride
+        self.before = (out_c - in_c) // 2
+        self.after = out_c - in_c - self.before
+
+    def forward(self, x):
+        return F.pad(x[:, :, :: self.stride, :: self.stride], (0, 0, 0, 0, self.before, self.after))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, in_c: int, out_c: int, stride: int, shortcut: str = "conv"):
         super().__init__()
         self.conv1 = nn.Conv2d(in_c, out_c, 3, stride, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(out_c)
         self.conv2 = nn.Conv2d(out_c, out_c, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(out_c)
         self.shortcut = None
-        if stride != 1 or in_c != out_c:
+        if (stride != 1 or in_c != out_c) and shortcut == "identity":
+            self.shortcut = ZeroPadShortcut(in_c, out_c, stride)
+        elif stride != 1 or in_c != out_c:
             self.shortcut = nn.Sequential(nn.Conv2d(in_c, out_c, 1, stride, bias=False), nn.BatchNorm2d(out_c))
 
     def forward(self, x):
@@ -46,14 +62,14 @@ class BasicBlock(nn.Module):
 
 
 class ResNet(nn.Module):
-    def __init__(self, stem: int, channels, blocks, strides, classes: int, in_ch: int = 3):
+    def __init__(self, stem: int, channels, blocks, strides, classes: int, in_ch: int = 3, shortcut: str = "conv"):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(in_ch, stem, 3, 1, 1, bias=False), nn.BatchNorm2d(stem), nn.ReLU(inplace=True))
         layers = []
         c = stem
         for out_c, n, s in zip(channels, blocks, strides):
             for b in range(n):
-                layers.append(BasicBlock(c, out_c, s if b == 0 else 1))
+                layers.append(BasicBlock(c, out_c, s if b == 0 else 1, shortcut))
                 c = out_c
         self.blocks = nn.Sequential(*layers)
         self.feature_dim = c
@@ -66,13 +82,14 @@ class ResNet(nn.Module):
         return self.head(self.features(x))
 
 
-def create(name: str, classes: int) -> nn.Module:
+def create(name: str, classes: int, shortcut: str = "conv") -> nn.Module:
+    """`shortcut`: "conv" (option B) or "identity" (option A) for the CIFAR ResNets."""
     if name == "conv4":
         return Conv4(classes)
     if name == "resnet20":
-        return ResNet(16, [16, 32, 64], [3, 3, 3], [1, 2, 2], classes)
+        return ResNet(16, [16, 32, 64], [3, 3, 3], [1, 2, 2], classes, shortcut=shortcut)
     if name == "resnet32":
-        return ResNet(16, [16, 32, 64], [5, 5, 5], [1, 2, 2], classes)
+        return ResNet(16, [16, 32, 64], [5, 5, 5], [1, 2, 2], classes, shortcut=shortcut)
     if name == "reduced-resnet18":
         nf = 20
         return ResNet(nf, [nf, 2 * nf, 4 * nf, 8 * nf], [2, 2, 2, 2], [1, 2, 2, 2], classes)
