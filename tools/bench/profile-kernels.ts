@@ -1,8 +1,8 @@
 /**
  * Where a training step and an eval forward spend their time, per wasm kernel (convolutions
- * split by shape), for the benchmark's ResNet-20 or Conv-4 at batch 64.
+ * split by shape), for one of the benchmark's networks at batch 64.
  *
- *   node --import tsx tools/bench/profile-kernels.ts [--model resnet20|conv4] [--threads 1|2]
+ *   node --import tsx tools/bench/profile-kernels.ts [--model resnet20|resnet32|reduced-resnet18|conv4] [--threads 1|2]
  *
  * Kernel times come from tf.profile (wall time around each synchronous wasm kernel), so they
  * add up to a little less than the step's wall time. `MNEMO_WINOGRAD=0` shows the XNNPACK path.
@@ -17,13 +17,15 @@ function arg(name: string, fallback: string): string {
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
 
-const model = arg("model", "resnet20");
-if (model !== "resnet20" && model !== "conv4") throw new Error(`--model must be resnet20 or conv4, got ${model}`);
+const MODELS = ["conv4", "resnet20", "resnet32", "reduced-resnet18"] as const;
+const model = arg("model", "resnet20") as (typeof MODELS)[number];
+if (!MODELS.includes(model)) throw new Error(`--model must be one of ${MODELS.join(", ")}, got ${model}`);
 await prepareWasm({ threads: Number(arg("threads", "2")) });
 await tf.setBackend("wasm");
 tf.enableProdMode();
 
-const bb = model === "resnet20" ? createBackbone("resnet20", { shortcut: "conv" }) : createBackbone("conv4");
+// As in throughput.ts: the CIFAR ResNets with 1x1-conv shortcuts, like their PyTorch twins.
+const bb = model === "resnet20" || model === "resnet32" ? createBackbone(model, { shortcut: "conv" }) : createBackbone(model);
 const rng = new RandomStream(1);
 const { params, state } = bb.init(rng, 100);
 const x = tf.tensor4d(rng.fillNormal(new Float32Array(64 * 32 * 32 * 3)), [64, 32, 32, 3]);
