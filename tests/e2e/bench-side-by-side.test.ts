@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadExperimentConfig } from "@mnemo/experiment";
-import { findTorchPython, formatRange, formatRatio, noTorchMessage, ratioStats, roundOrder } from "../../tools/bench/side-by-side.js";
+import { findTorchPython, formatRange, formatRatio, noTorchMessage, ratioStats, roundOrder, torchEnv } from "../../tools/bench/side-by-side.js";
 import { formatReport, summarize, type Row } from "../../tools/bench/throughput.js";
 import { formatE2e, mnemoConfig, type E2eArgs } from "../../tools/bench/e2e-cil.js";
 
@@ -46,6 +46,11 @@ describe("ratio statistics", () => {
     expect(formatRatio({ min: 0.5, median: 0.5, max: 0.5, n: 1 })).toBe("0.50× (1 round)");
     expect(formatRange([181.2, 186.4, 183])).toBe("181–186");
     expect(formatRange([12.34])).toBe("12.3");
+  });
+
+  it("PyTorch children wait passively unless spinning is asked for, with the thread count set", () => {
+    expect(torchEnv(2, false, { OMP_WAIT_POLICY: "ACTIVE" })).toMatchObject({ OMP_NUM_THREADS: "2", OMP_WAIT_POLICY: "PASSIVE" });
+    expect(torchEnv(1, true, { OMP_WAIT_POLICY: "PASSIVE" })).not.toHaveProperty("OMP_WAIT_POLICY");
   });
 
   it("alternates which framework goes first", () => {
@@ -88,7 +93,7 @@ describe("throughput report", () => {
 });
 
 describe("end-to-end benchmark", () => {
-  const args: E2eArgs = { model: "resnet32", reduced: true, epochs: 1, rounds: 1, threads: 2, backend: "wasm", torch: false, dataDir: "/tmp/x" };
+  const args: E2eArgs = { model: "resnet32", reduced: true, epochs: 1, rounds: 1, threads: 2, backend: "wasm", torch: false, torchSpin: false, dataDir: "/tmp/x" };
 
   it("its Mnemo config is a valid experiment with the PyTorch script's protocol", () => {
     const dir = mkdtempSync(join(tmpdir(), "mnemo-e2e-config-"));

@@ -5,7 +5,7 @@
  * packages/data/src/testing/generators.ts.
  *
  *   node --import tsx tools/bench/e2e-cil.ts [--model resnet20|resnet32] [--reduced] [--epochs 1]
- *        [--rounds 1] [--threads 2] [--backend wasm] [--no-torch] [--data-dir DIR] [--json out.json]
+ *        [--rounds 1] [--threads 2] [--backend wasm] [--no-torch] [--torch-spin] [--data-dir DIR] [--json out.json]
  *
  * Protocol (both): 5 tasks of 2 classes, fine-tuning with one 10-way head, SGD (momentum 0.9,
  * weight decay 5e-4, lr 0.05 constant), batch 64, random crop (pad 4) + horizontal flip,
@@ -23,7 +23,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeCifar10Folder } from "../../packages/data/src/testing/generators.js";
-import { findTorchPython, formatRatio, formatTable, noTorchMessage, ratioStats, roundOrder } from "./side-by-side.js";
+import { findTorchPython, formatRatio, formatTable, noTorchMessage, ratioStats, roundOrder, torchEnv } from "./side-by-side.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = join(here, "..", "..");
@@ -43,6 +43,8 @@ export interface E2eArgs {
   threads: number;
   backend: string;
   torch: boolean;
+  /** Keep libgomp's default spin-waiting for PyTorch (side-by-side.ts torchEnv). */
+  torchSpin: boolean;
   dataDir: string;
   json?: string;
 }
@@ -64,6 +66,7 @@ function parseArgs(): E2eArgs {
     threads: int("threads", Math.min(os.cpus().length, 2)),
     backend: arg("backend") ?? "wasm",
     torch: !process.argv.includes("--no-torch"),
+    torchSpin: process.argv.includes("--torch-spin"),
     dataDir: arg("data-dir") ?? join(os.tmpdir(), `mnemo-e2e-cil-${reduced ? "reduced" : "full"}`),
     json: arg("json"),
   };
@@ -199,7 +202,7 @@ async function runMnemo(a: E2eArgs, work: string, round: number): Promise<E2eRow
 async function runTorch(python: string, a: E2eArgs, work: string, round: number): Promise<E2eRow> {
   const load0 = os.loadavg()[0] as number;
   const argv = [join(here, "pytorch", "e2e_cil.py"), "--data", a.dataDir, "--model", a.model, "--threads", String(a.threads), "--epochs", String(a.epochs)];
-  const r = await runMeasured(python, argv, { cwd: work, env: { ...process.env, OMP_NUM_THREADS: String(a.threads) } });
+  const r = await runMeasured(python, argv, { cwd: work, env: torchEnv(a.threads, a.torchSpin) });
   const line = r.stdout.trim().split("\n").pop() ?? "";
   if (r.status !== 0 || !line.startsWith("{")) throw new Error(`PyTorch e2e failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
   const out = JSON.parse(line) as { version: string; trainSeconds: number[]; evalSeconds: number[]; peakRssMB: number };
@@ -210,7 +213,7 @@ async function runTorch(python: string, a: E2eArgs, work: string, round: number)
     peakRssMB: r.peakRssMB ?? out.peakRssMB,
     trainSeconds: out.trainSeconds,
     evalSeconds: out.evalSeconds,
-    backend: `torch ${out.version}`,
+    backend: `torch ${out.version}${a.torchSpin ? "" : " (OMP passive)"}`,
     loadAvg: [load0, os.loadavg()[0] as number],
   };
 }

@@ -78,3 +78,16 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
 export function roundOrder(round: number): ["mnemo", "pytorch"] | ["pytorch", "mnemo"] {
   return round % 2 === 0 ? ["mnemo", "pytorch"] : ["pytorch", "mnemo"];
 }
+
+/**
+ * Environment of a PyTorch child. libgomp's default spin-waiting collapses PyTorch 5-20x when the
+ * machine has more runnable threads than cores (measured 2026-12-03 at load 15-19 on 2 cores:
+ * ResNet-20 training 7.4 img/s spinning, 161 img/s with OMP_WAIT_POLICY=PASSIVE), so the
+ * benchmarks use PASSIVE unless `spin` is asked for, and record which.
+ */
+export function torchEnv(threads: number, spin: boolean, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base, OMP_NUM_THREADS: String(threads) };
+  if (spin) delete env["OMP_WAIT_POLICY"];
+  else env["OMP_WAIT_POLICY"] = "PASSIVE";
+  return env;
+}

@@ -4,12 +4,14 @@
  *
  *   node --import tsx tools/bench/throughput.ts [--backend wasm|webgpu|node-gpu|node|cpu] [--threads 2]
  *        [--models conv4,resnet20,resnet32,reduced-resnet18] [--rounds 3] [--seconds 4] [--no-torch]
- *        [--json out.json]
+ *        [--torch-spin] [--json out.json]
  *
  * When a python that imports torch is found (tools/bench/side-by-side.ts says where it looks;
  * install: apt-get install -y python3-torch libopenblas0-pthread), each round runs, for every
  * model, Mnemo's child and the PyTorch child (tools/bench/pytorch/throughput.py) back to back in
  * alternating order, and the ratio of each pair is reported as min/median/max over the rounds.
+ * PyTorch runs with OMP_WAIT_POLICY=PASSIVE (`--torch-spin`: libgomp's default spinning, which
+ * collapses on a machine with more runnable threads than cores; side-by-side.ts torchEnv).
  * Without torch it says that no ratio is available. Every (framework, model, round) runs in its
  * own process so peak RSS and the thread setup belong to it alone; each row carries the load
  * average before/after (this VM is shared: above ~2 on 2 cores wall-clock numbers are depressed,
@@ -22,7 +24,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type * as tfTypes from "@tensorflow/tfjs";
-import { findTorchPython, formatRange, formatRatio, formatTable, noTorchMessage, ratioStats, roundOrder, type RatioStats } from "./side-by-side.js";
+import { findTorchPython, formatRange, formatRatio, formatTable, noTorchMessage, ratioStats, roundOrder, torchEnv, type RatioStats } from "./side-by-side.js";
 
 type BackendName = "wasm" | "webgpu" | "node-gpu" | "node" | "cpu";
 const BACKENDS: readonly BackendName[] = ["wasm", "webgpu", "node-gpu", "node", "cpu"];
@@ -65,6 +67,8 @@ interface Args {
   rounds: number;
   seconds: number;
   torch: boolean;
+  /** Keep libgomp's default spin-waiting for PyTorch (see torchEnv). */
+  torchSpin: boolean;
   json?: string;
 }
 
@@ -78,7 +82,7 @@ function parseArgs(): Args {
   const rounds = Number(arg("rounds") ?? 3);
   if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a positive integer, got ${arg("rounds")}`);
   const seconds = Number(arg("seconds") ?? (backend === "cpu" ? 0 : 4));
-  return { backend, threads, models, rounds, seconds, torch: !process.argv.includes("--no-torch"), json: arg("json") };
+  return { backend, threads, models, rounds, seconds, torch: !process.argv.includes("--no-torch"), torchSpin: process.argv.includes("--torch-spin"), json: arg("json") };
 }
 
 // ---------------------------------------------------------------- child: one Mnemo configuration
@@ -182,7 +186,7 @@ function runMnemo(a: Args, model: ModelName): Omit<Row, "round"> {
 
 function runTorch(python: string, a: Args, model: ModelName): Omit<Row, "round"> {
   const script = join(here, "pytorch", "throughput.py");
-  const env = { ...process.env, OMP_NUM_THREADS: String(a.threads) };
+  const env = torchEnv(a.threads, a.torchSpin);
   const r = spawnSync(python, [script, "--model", model, "--threads", String(a.threads), "--seconds", String(Math.max(a.seconds, 1)), "--batch", String(BATCH), "--classes", String(CLASSES)], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "inherit"],
@@ -262,7 +266,11 @@ async function main(): Promise<void> {
     return;
   }
   const probe = a.torch ? findTorchPython() : ({ ok: false, reason: "--no-torch" } as const);
-  console.log(probe.ok ? `PyTorch ${probe.version} (${probe.python}) runs beside Mnemo, ${a.rounds} alternating rounds` : noTorchMessage(probe.reason));
+  console.log(
+    probe.ok
+      ? `PyTorch ${probe.version} (${probe.python}) runs beside Mnemo, ${a.rounds} alternating rounds, OMP_WAIT_POLICY=${a.torchSpin ? "default (spin)" : "PASSIVE"}`
+      : noTorchMessage(probe.reason),
+  );
   if (a.backend === "cpu") console.warn("cpu backend: one step per model, expect several minutes per model");
   const rows: Row[] = [];
   for (let round = 0; round < a.rounds; round++) {
@@ -286,7 +294,7 @@ async function main(): Promise<void> {
     classes: CLASSES,
     backend: a.backend,
     threads: a.threads,
-    pytorch: probe.ok ? { python: probe.python, version: probe.version } : { missing: probe.reason },
+    pytorch: probe.ok ? { python: probe.python, version: probe.version, ompWaitPolicy: a.torchSpin ? "default (spin)" : "PASSIVE" } : { missing: probe.reason },
     summaries,
     rows,
   };
