@@ -40,8 +40,7 @@ interface Probe {
 }
 
 function probe(backend: Candidate): Probe {
-  const code = `import("@mnemo/core").then(async (c) => { try { const i = await c.selectBackend({ backend: ${JSON.stringify(backend)}, env: {} }); console.log(JSON.stringify({ ok: true, d: i.description })); await c.releaseBackend(); } catch (e) { console.log(JSON.stringify({ ok: false, r: e.message })); } })`;
-  const r = spawnSync(process.execPath, ["--conditions=@mnemo/source", "--import", "tsx", "--input-type=module", "-e", code], { cwd: repo, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", join(here, "bench", "probe-backend.ts"), backend], { cwd: repo, encoding: "utf8", timeout: 120_000 });
   const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
   try {
     const p = JSON.parse(line) as { ok: boolean; d?: string; r?: string };

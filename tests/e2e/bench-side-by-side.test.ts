@@ -24,7 +24,7 @@ function row(framework: Row["framework"], round: number, train: number, forward:
     trainStepMs: 1,
     peakRssMB: framework === "mnemo" ? 600 : 400,
     steps: 5,
-    trainCpuMsPerStep: 1,
+    trainCpuMsPerStep: framework === "mnemo" ? 100 : 80,
     loadAvg: [1, 2],
   };
 }
@@ -66,6 +66,7 @@ describe("throughput report", () => {
     expect(s?.trainRatio).toEqual({ min: 1, median: 1.5, max: 2, n: 2 });
     expect(s?.forwardRatio).toEqual({ min: 2, median: 2.5, max: 3, n: 2 });
     expect(s?.torchRssMB).toBe(400);
+    expect(s?.cpuRatio?.median).toBeCloseTo(0.8, 10);
     const text = formatReport(summarize(rows, ["resnet20"]), undefined);
     expect(text).toMatch(/1\.50× \(1\.00–2\.00, 2 rounds\)/);
     expect(text).not.toMatch(/no ratio/);

@@ -207,6 +207,8 @@ export interface ModelSummary {
   torchForward: number[];
   trainRatio?: RatioStats;
   forwardRatio?: RatioStats;
+  /** PyTorch's CPU ms per training step / Mnemo's (> 1 = Mnemo does the step with less CPU): less load-sensitive than wall time. */
+  cpuRatio?: RatioStats;
   mnemoRssMB: number;
   torchRssMB?: number;
   load: [number, number];
@@ -232,6 +234,7 @@ export function summarize(rows: readonly Row[], models: readonly ModelName[]): M
         torchForward: theirs.map((r) => r.forwardImgPerSec),
         trainRatio: ratioStats(pairs((r) => r.trainImgPerSec)),
         forwardRatio: ratioStats(pairs((r) => r.forwardImgPerSec)),
+        cpuRatio: ratioStats(pairs((r) => 1 / r.trainCpuMsPerStep)),
         mnemoRssMB: Math.max(0, ...mine.map((r) => r.peakRssMB)),
         torchRssMB: theirs.length ? Math.max(...theirs.map((r) => r.peakRssMB)) : undefined,
         load: [Math.min(...loads), Math.max(...loads)] as [number, number],
@@ -242,7 +245,7 @@ export function summarize(rows: readonly Row[], models: readonly ModelName[]): M
 
 /** The printed report: one line per model, ratios only where PyTorch ran in the same rounds. */
 export function formatReport(summaries: readonly ModelSummary[], torchNote: string | undefined): string {
-  const header = ["model", "Mnemo train", "PyTorch train", "train ratio", "Mnemo fwd", "PyTorch fwd", "fwd ratio", "RSS MB (M/PT)", "load"];
+  const header = ["model", "Mnemo train", "PyTorch train", "train ratio", "Mnemo fwd", "PyTorch fwd", "fwd ratio", "train CPU ratio", "RSS MB (M/PT)", "load"];
   const lines = summaries.map((s) => [
     s.model,
     formatRange(s.mnemoTrain),
@@ -251,10 +254,16 @@ export function formatReport(summaries: readonly ModelSummary[], torchNote: stri
     formatRange(s.mnemoForward),
     formatRange(s.torchForward),
     formatRatio(s.forwardRatio),
+    formatRatio(s.cpuRatio),
     `${s.mnemoRssMB}/${s.torchRssMB ?? "—"}`,
     `${s.load[0].toFixed(1)}–${s.load[1].toFixed(1)}`,
   ]);
-  const out = [formatTable(header, lines), "", "img/s (range over rounds); ratio = Mnemo / PyTorch of the same round: median (min–max)."];
+  const out = [
+    formatTable(header, lines),
+    "",
+    "img/s (range over rounds); ratio = Mnemo / PyTorch of the same round: median (min–max).",
+    "train CPU ratio = PyTorch's CPU time per training step / Mnemo's (> 1: Mnemo needs less CPU), robust to load.",
+  ];
   if (torchNote) out.push("", torchNote);
   return out.join("\n");
 }
