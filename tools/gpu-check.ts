@@ -57,10 +57,10 @@ interface Step {
   summary: string;
 }
 
-function step(name: string, cmd: string, argv: string[], summarize: (out: string) => string): Step {
+function step(name: string, cmd: string, argv: string[], summarize: (out: string) => string, cwd = repo): Step {
   const t0 = performance.now();
   console.error(`\n== ${name}`);
-  const r = spawnSync(cmd, argv, { cwd: repo, encoding: "utf8", maxBuffer: 32 << 20, env: { ...process.env, FORCE_COLOR: "0" } });
+  const r = spawnSync(cmd, argv, { cwd, encoding: "utf8", maxBuffer: 32 << 20, env: { ...process.env, FORCE_COLOR: "0" } });
   const out = `${r.stdout ?? ""}\n${r.stderr ?? ""}`;
   process.stderr.write(out.split("\n").slice(-25).join("\n") + "\n");
   return { name, ok: r.status === 0, seconds: (performance.now() - t0) / 1000, summary: summarize(out) };
@@ -91,7 +91,13 @@ async function main(): Promise<void> {
     const files = PARITY[p.backend];
     // webgpu's parity file also runs where there is no adapter: it then checks the fallback message.
     if (files.length === 0 || (!p.available && p.backend !== "webgpu")) continue;
-    steps.push(step(`parity ${p.backend}`, vitest, ["run", "--root", repo, ...files], vitestSummary));
+    // Per package, from its folder, so that its vitest config (forked workers, timeouts) applies.
+    const byPackage = new Map<string, string[]>();
+    for (const f of files) {
+      const [, pkg, ...rest] = f.split("/");
+      byPackage.set(pkg as string, [...(byPackage.get(pkg as string) ?? []), rest.join("/")]);
+    }
+    for (const [pkg, rel] of byPackage) steps.push(step(`parity ${p.backend} (${pkg})`, vitest, ["run", ...rel], vitestSummary, join(repo, "packages", pkg)));
   }
   const benchRows: { backend: string; file: string }[] = [];
   for (const p of probes) {
