@@ -5,7 +5,7 @@
  */
 export { Registry, RegistryError, defineMethod, definePlugin, CAPABILITY_WORDS, type Capability, type MethodDefinition, type PluginDefinition, type SectionSchema } from "./registry.js";
 export { defaultRegistry } from "./default-registry.js";
-export { BUILTIN_METHODS, registerBuiltinMethods, commonLearnerOptions, type MethodBuild, type MethodContext, type PluginContext } from "./methods/index.js";
+export { BUILTIN_METHODS, registerBuiltinMethods, commonLearnerOptions, offerExemplars, type ExemplarConsumer, type ExemplarSource, type MethodBuild, type MethodContext, type PluginContext } from "./methods/index.js";
 export { BUILTIN_PLUGINS, registerBuiltinPlugins } from "./plugins/index.js";
 export { configSchema, configJsonSchema, type ExperimentConfig, type ComponentConfig } from "./config-schema.js";
 export { loadExperimentConfig, experimentConfig, type LoadOptions } from "./load.js";

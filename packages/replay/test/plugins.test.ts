@@ -31,6 +31,7 @@ import {
   reweightCrossEntropy,
   type IcarlOptions,
 } from "../src/plugins/index.js";
+import { ClassBalancedBuffer, ReservoirBuffer } from "../src/index.js";
 
 const SHAPE = [4, 4, 1] as const;
 const CLASSES = 6;
@@ -64,6 +65,12 @@ async function run(learner: Learner, rng: SeededRng, s = stream()): Promise<Expe
 
 function replayLearner(rng: SeededRng, plugins: Plugin[]): SupervisedLearner {
   return new SupervisedLearner({ backbone: backbone(), training, rng, head: "expanding", numClasses: CLASSES, plugins, quiet: true });
+}
+
+function histogram(labels: ArrayLike<number>): number[] {
+  const h = new Array<number>(CLASSES).fill(0);
+  for (let i = 0; i < labels.length; i++) h[labels[i] as number]! += 1;
+  return h;
 }
 
 function finalAccuracy(r: ExperimentResult): number {
@@ -102,6 +109,8 @@ describe("experience replay", () => {
     const { result, er } = await erRun(3);
     expect(tf.memory().numTensors).toBe(before);
     // 3 tasks x 4 epochs x 80 images offered, one per trained stream row.
+    if (!(er.buffer instanceof ReservoirBuffer)) throw new Error("ER's default buffer is a reservoir");
+    expect(er.bufferKind).toBe("reservoir");
     expect(er.buffer.seen).toBe(3 * 4 * 80);
     expect(er.buffer.size).toBe(30);
     const seenLabels = new Set<number>();
@@ -113,6 +122,24 @@ describe("experience replay", () => {
     expect(seenLabels.size).toBeGreaterThan(3); // old classes survive in the reservoir
     const R = result.matrix;
     expect(R[2]?.[0]).toBeGreaterThan(50); // fine-tuning drops task 0 to ~0 here
+  });
+
+  it("buffer: class_balanced splits M evenly over the classes seen after every task; stored() is the buffer's contents", async () => {
+    const rng = new SeededRng(3);
+    const er = experienceReplay({ rng, capacity: 30, replayBatchSize: 16, sampleShape: SHAPE, numClasses: CLASSES, buffer: "class_balanced" });
+    const counts: number[][] = [];
+    const learner = replayLearner(rng, [er, onTaskEnd(() => void counts.push(histogram(er.stored().labels)))]);
+    await run(learner, rng);
+    learner.dispose();
+    expect(er.buffer).toBeInstanceOf(ClassBalancedBuffer);
+    // 30 slots over 2, 4, 6 classes seen: 15 each, then 8,8,7,7 (remainder to the first seen), then 5 each.
+    expect(counts).toEqual([
+      [15, 15, 0, 0, 0, 0],
+      [8, 8, 7, 7, 0, 0],
+      [5, 5, 5, 5, 5, 5],
+    ]);
+    const stored = er.stored();
+    for (let i = 0; i < stored.count; i++) expect(trainKeys.get(imageKey(stored.images, i))).toBe(stored.labels[i]);
   });
 
   it("is bit-identical for a seed, different for another", async () => {

@@ -4,7 +4,7 @@ import { SupervisedLearner } from "@mnemo/models";
 import { derpp } from "@mnemo/replay/plugins";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";
-import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
+import { commonLearnerOptions, offerExemplars, type MethodBuild, type MethodContext } from "./types.js";
 
 export const derppSchema = z.strictObject({
   name: z.literal("derpp").describe("Dark experience replay++: loss += alpha·MSE(logits, stored logits) + beta·CE(replayed labels)"),
@@ -25,6 +25,7 @@ export function buildDerpp(config: z.output<typeof derppSchema>, ctx: MethodCont
     beta: config.beta,
     augment: ctx.augment,
   });
+  offerExemplars(ctx.plugins, () => plugin.stored());
   return {
     learner: new SupervisedLearner({
       ...commonLearnerOptions(ctx),

@@ -1,15 +1,19 @@
-/** Experience replay (Mammoth `er`): a reservoir buffer, one replay batch per step. */
+/** Experience replay (Mammoth `er`): a reservoir (or class-balanced) buffer, one replay batch per step. */
 import { positiveInt } from "@mnemo/core";
 import { SupervisedLearner } from "@mnemo/models";
-import { experienceReplay } from "@mnemo/replay/plugins";
+import { ER_BUFFER_KINDS, experienceReplay, type ErBufferKind } from "@mnemo/replay/plugins";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";
-import { commonLearnerOptions, type MethodBuild, type MethodContext } from "./types.js";
+import { commonLearnerOptions, offerExemplars, type MethodBuild, type MethodContext } from "./types.js";
 
 export const erSchema = z.strictObject({
   name: z.literal("er").describe("Experience replay: stream batch + a batch from a reservoir buffer (Mammoth ER)"),
   memory_size: positiveInt().describe("Samples kept in the reservoir (M), e.g. 500 for Split-MNIST, 2000 for CIFAR-100"),
   replay_batch_size: positiveInt().optional().describe("Replayed samples per step (default: training.batch_size)"),
+  buffer: z
+    .enum(ER_BUFFER_KINDS as [ErBufferKind, ...ErBufferKind[]])
+    .default("reservoir")
+    .describe("reservoir: Algorithm R over the whole stream (Mammoth); class_balanced: M split evenly over the classes seen so far, a reservoir within each class (algorithms.md §3.2)"),
 });
 
 export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): MethodBuild {
@@ -20,7 +24,9 @@ export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): 
     sampleShape: ctx.stream.inputShape,
     numClasses: ctx.stream.numClasses,
     augment: ctx.augment,
+    buffer: config.buffer,
   });
+  offerExemplars(ctx.plugins, () => plugin.stored());
   return {
     learner: new SupervisedLearner({
       ...commonLearnerOptions(ctx),
@@ -32,7 +38,7 @@ export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): 
 
 export const erMethod = defineMethod({
   name: "er",
-  description: "Experience replay: stream batch + a batch from a reservoir buffer (Mammoth ER)",
+  description: "Experience replay: stream batch + a batch from a reservoir or class-balanced buffer (Mammoth ER)",
   schema: erSchema,
   acceptsPlugins: true,
   build: buildEr,

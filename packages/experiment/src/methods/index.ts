@@ -11,12 +11,13 @@ import { prototypesMethod, teenMethod } from "./fscil.js";
 import { gdumbMethod } from "./gdumb.js";
 import { icarlMethod } from "./icarl.js";
 import { jointMethod } from "./joint.js";
+import { simplecilMethod } from "./simplecil.js";
 
-export const BUILTIN_METHODS: readonly MethodDefinition[] = [finetuneMethod, teenMethod, prototypesMethod, erMethod, derppMethod, icarlMethod, gdumbMethod, jointMethod];
+export const BUILTIN_METHODS: readonly MethodDefinition[] = [finetuneMethod, teenMethod, prototypesMethod, erMethod, derppMethod, icarlMethod, gdumbMethod, jointMethod, simplecilMethod];
 
 export function registerBuiltinMethods(registry: Registry): Registry {
   for (const m of BUILTIN_METHODS) registry.registerMethod(m);
   return registry;
 }
 
-export { commonLearnerOptions, type MethodBuild, type MethodContext, type PluginContext } from "./types.js";
+export { commonLearnerOptions, offerExemplars, type ExemplarConsumer, type ExemplarSource, type MethodBuild, type MethodContext, type PluginContext } from "./types.js";

@@ -1,5 +1,5 @@
 /** What a method or plugin builder receives from the run being assembled. */
-import type { Backbone, ConfigError, ExperimentResult, Learner, Plugin, SeededRng, TaskStream } from "@mnemo/core";
+import type { Backbone, ConfigError, ExperimentResult, ImageSet, Learner, Plugin, SeededRng, TaskStream } from "@mnemo/core";
 import type { TrainingConfig } from "@mnemo/models";
 import type * as tf from "@tensorflow/tfjs";
 
@@ -56,4 +56,24 @@ export function commonLearnerOptions(ctx: MethodContext) {
     selectBest: ctx.selectBest,
     plugins: [...ctx.plugins],
   };
+}
+
+/** The stored samples of a method (raw uint8 images and labels), read when they are needed; null when there are none. */
+export type ExemplarSource = () => ImageSet | null;
+
+/** A component that can use a method's stored samples (the `nmc` head rebuilds old classes' means from them). */
+export interface ExemplarConsumer {
+  useExemplars(source: ExemplarSource): void;
+}
+
+function consumesExemplars(p: Plugin): p is Plugin & ExemplarConsumer {
+  return typeof (p as Partial<ExemplarConsumer>).useExemplars === "function";
+}
+
+/**
+ * Hands a method's stored samples to the `plugins:` components that use them. The plugins are built
+ * before the method (they are passed to its learner), so a method with a buffer offers it afterwards.
+ */
+export function offerExemplars(plugins: readonly Plugin[], source: ExemplarSource): void {
+  for (const p of plugins) if (consumesExemplars(p)) p.useExemplars(source);
 }

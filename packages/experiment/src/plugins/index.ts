@@ -3,8 +3,11 @@
  * its builder. Register your own with `defaultRegistry.registerPlugin(definePlugin({ ... }))`.
  */
 import type { PluginDefinition, Registry } from "../registry.js";
+import { nmcPlugin } from "./nmc.js";
 
-export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [];
+export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
+  nmcPlugin,
+];
 
 export function registerBuiltinPlugins(registry: Registry): Registry {
   for (const p of BUILTIN_PLUGINS) registry.registerPlugin(p);

@@ -11,9 +11,10 @@
  * columns only (the stored width is kept per sample).
  */
 import * as tf from "@tensorflow/tfjs";
-import { pickLabels, ShapeError, type Plugin, type PluginState, type RandomStreams } from "@mnemo/core";
+import { pickLabels, ShapeError, type ImageSet, type Plugin, type PluginState, type RandomStreams } from "@mnemo/core";
 import { ReservoirBuffer, type ReservoirState } from "../reservoir.js";
 import type { ReplayBatch } from "../layout.js";
+import { bufferContents } from "./image-sets.js";
 import { appendRows, replayImages, reweightCrossEntropy, type Augment } from "./replay-batch.js";
 
 export interface DerppOptions {
@@ -34,6 +35,8 @@ export interface DerppOptions {
 
 export interface DerppPlugin extends Plugin {
   readonly buffer: ReservoirBuffer;
+  /** The stored samples (a copy, in slot order): what an NMC head rebuilds old classes' means from. */
+  stored(): ImageSet;
   state(): PluginState;
   loadState(state: PluginState): void;
 }
@@ -70,6 +73,7 @@ export function derpp(options: DerppOptions): DerppPlugin {
   return {
     name: "derpp",
     buffer,
+    stored: () => bufferContents(buffer, options.sampleShape),
     onBatch(event) {
       const { batch, context, model } = event;
       n1 = buffer.sample(b, first);
