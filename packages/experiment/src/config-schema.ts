@@ -5,7 +5,7 @@
  * JSON Schema; docs/configuration.md is generated from it. Objects are strict: unknown keys are errors.
  */
 import { BACKEND_CHOICES, folderName, positiveInt, positiveNumber } from "@mnemo/core";
-import { augmentationConfigSchema, streamConfigSchema } from "@mnemo/data";
+import { anyStreamConfigSchema, augmentationConfigSchema } from "@mnemo/data";
 import { z } from "zod";
 import type { Registry } from "./registry.js";
 
@@ -55,7 +55,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
   seed: z.number({ error: "expected a non-negative integer" }).int("expected a non-negative integer").min(0, "expected a non-negative integer").default(0).describe("Run seed: every random choice derives from it"),
   backend: z.enum(BACKEND_CHOICES).default("auto").describe("tfjs backend; MNEMO_BACKEND overrides"),
   threads: z.union([z.literal("auto"), positiveInt()]).default("auto").describe("wasm worker threads"),
-  stream: streamConfigSchema,
+  stream: anyStreamConfigSchema,
   model: z
     .strictObject({
       backbone: z.enum(["mlp", "conv4", "resnet20", "resnet32", "reduced-resnet18"]).default("mlp").describe("Feature extractor; a linear head on top (@mnemo/models)"),

@@ -358,6 +358,13 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     if (everySteps === undefined) log(`checkpoint inside task ${task + 1} at step ${context.step}: ${cost.ms.toFixed(0)} ms, ${(cost.bytes / 2 ** 20).toFixed(1)} MiB`);
     progress({ phase: "checkpoint", task, step: context.step, ms: cost.ms, bytes: cost.bytes });
   };
+  // Long tasks (meta-training) also checkpoint on their own schedule (method.checkpoint_every).
+  context.saveCheckpoint = async (taskIndex) => {
+    if (!pendingResult) return;
+    await save(taskIndex, pendingResult, { task: taskIndex, complete: false });
+    lastCheckpointAt = performance.now();
+    writeJson(dir, "run.json", info);
+  };
   try {
     // Checked before training, so a bad reference costs seconds, not a run.
     if (config.evaluation.joint_reference) jointRef = readJointReference(config.evaluation.joint_reference, built);
@@ -463,6 +470,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
       ...extraMetrics[t],
     })),
     definitions: METRIC_DEFINITIONS,
+    ...(method.report?.() ?? {}),
   });
   mkdirSync(join(dir, "plots"), { recursive: true });
   writeFileSync(join(dir, "plots", "accuracy_heatmap.svg"), accuracyHeatmapSvg(result.matrix));

@@ -8,23 +8,24 @@
  * gradient at the adapted parameters. The original parameters are never modified.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type ParamTree, treeKeys } from "@mnemo/core";
+import { type Batch, type ParamTree, treeKeys } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core/errors";
 import { disposeAdapted, GradientMean, treeValueAndGrads } from "./tree-grad.js";
 
-export interface Batch {
-  x: tf.Tensor;
-  y: tf.Tensor;
-}
+/**
+ * What the task loss reads of a batch: the inputs and targets of a core `Batch` (the meta-learner
+ * passes full core batches, int32 labels); regression losses (sinusoids) pass float targets.
+ */
+export type EpisodeBatch = Pick<Batch, "x"> & { y: tf.Tensor };
 
 export interface EpisodeData {
-  support: Batch;
-  query: Batch;
+  support: EpisodeBatch;
+  query: EpisodeBatch;
 }
 
 export interface MamlOptions {
   /** Task loss of the model with parameters `params` on a batch (a scalar). */
-  loss: (params: ParamTree, batch: Batch) => tf.Scalar;
+  loss: (params: ParamTree, batch: EpisodeBatch) => tf.Scalar;
   /** Inner learning rate α. */
   innerLr: number;
   /** Inner steps during meta-training. */
@@ -56,7 +57,7 @@ export class Maml {
    * that do not adapt). Differentiable when called inside a gradient tape. The caller disposes the
    * returned tensors that are not in `params` (or calls inside tf.tidy).
    */
-  adapt(params: ParamTree, support: Batch, steps = this.options.innerSteps): ParamTree {
+  adapt(params: ParamTree, support: EpisodeBatch, steps = this.options.innerSteps): ParamTree {
     const keys = this.adaptable(treeKeys(params));
     let current = params;
     for (let s = 0; s < steps; s++) {

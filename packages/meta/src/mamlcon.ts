@@ -12,6 +12,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { disposeTree, type ParamTree, treeKeys } from "@mnemo/core";
 import { ShapeError } from "@mnemo/core/errors";
+import { crossEntropy } from "./cross-entropy.js";
 import { disposeAdapted, GradientMean, treeValueAndGrads } from "./tree-grad.js";
 
 export interface LabelledSet {
@@ -144,14 +145,13 @@ export class MamlCon {
     const keys = treeKeys(current);
     const next = tf.tidy(() => {
       const x = tf.gather(set.x, tf.tensor1d(Int32Array.from(idx), "int32"));
-      const target = tf.oneHot(tf.tensor1d(labels, "int32"), seen);
       let width = -1;
       const grads = tf.grads((...ts: tf.Tensor[]) => {
         const p: ParamTree = {};
         keys.forEach((k, i) => (p[k] = ts[i] as tf.Tensor));
         const logits = this.options.logits(p, x, seen);
         width = logits.shape[logits.shape.length - 1] as number;
-        return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
+        return crossEntropy(logits, labels);
       })(keys.map((k) => current[k] as tf.Tensor));
       this.options.onInnerStep?.({ phase, chunk, seen, labels, logitsWidth: width });
       const out: ParamTree = {};
@@ -194,18 +194,17 @@ export class MamlCon {
       const rows = this.queryRows(e.query);
       const labels = Int32Array.from(rows, (i) => e.query.y[i] as number);
       const x = tf.tidy(() => tf.gather(e.query.x, tf.tensor1d(Int32Array.from(rows), "int32")));
-      const target = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, "int32"), seen));
       let predicted: Int32Array = new Int32Array(0);
       const step = treeValueAndGrads(adapted, keys, (p) => {
         const logits = this.options.logits(p, x, seen);
         predicted = tf.tidy(() => tf.argMax(logits, -1).dataSync() as Int32Array);
-        return tf.losses.softmaxCrossEntropy(target, logits) as tf.Scalar;
+        return crossEntropy(logits, labels);
       });
       loss += step.loss;
       predicted.forEach((p, i) => (correct += p === labels[i] ? 1 : 0));
       total += labels.length;
       mean.add(step.grads);
-      tf.dispose([x, target]);
+      x.dispose();
       disposeAdapted(adapted, params);
     }
     const grads = mean.mean();

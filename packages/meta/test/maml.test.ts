@@ -1,14 +1,14 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { disposeTree, type ParamTree, treesEqual } from "@mnemo/core";
-import { type Batch, Maml } from "../src/index.js";
+import { type EpisodeBatch, Maml } from "../src/index.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
 });
 
 const scalarOf = async (t: tf.Tensor) => (await t.data())[0] as number;
-const none: Batch = { x: tf.scalar(0), y: tf.scalar(0) };
+const none: EpisodeBatch = { x: tf.scalar(0), y: tf.scalar(0) };
 const episode = { support: none, query: none };
 // §8.5.1: L_S(θ) = L_Q(θ) = ½·2(θ − 1)².
 const quadratic = (p: ParamTree): tf.Scalar => tf.tidy(() => tf.square(tf.sub(p.theta as tf.Tensor, 1)).sum() as tf.Scalar);
@@ -54,19 +54,19 @@ describe("MAML on the closed-form quadratic (algorithms.md §8.5.1)", () => {
 });
 
 describe("clone isolation and ANIL", () => {
-  const linear = (p: ParamTree, b: Batch): tf.Scalar =>
+  const linear = (p: ParamTree, b: EpisodeBatch): tf.Scalar =>
     tf.tidy(() => {
       const pred = tf.add(tf.matMul(tf.relu(tf.matMul(b.x as tf.Tensor2D, p["body.w"] as tf.Tensor2D)), p["head.w"] as tf.Tensor2D), 0);
       return tf.losses.meanSquaredError(b.y, pred) as tf.Scalar;
     });
-  const data = (): Batch => ({ x: tf.tensor2d([[1, 2], [0.5, -1], [2, 0]]), y: tf.tensor2d([[1], [0], [3]]) });
+  const data = (): EpisodeBatch => ({ x: tf.tensor2d([[1, 2], [0.5, -1], [2, 0]]), y: tf.tensor2d([[1], [0], [3]]) });
   const init = (): ParamTree => ({ "body.w": tf.tensor2d([[0.3, -0.2], [0.1, 0.4]]), "head.w": tf.tensor2d([[0.5], [-0.3]]) });
 
   it("adapting leaves θ unchanged; two adaptations of the same θ are independent; no tensor leaks", async () => {
     const theta = init();
     const snapshot = init();
     const a = data();
-    const b: Batch = { x: a.x, y: tf.tensor2d([[0], [1], [0]]) };
+    const b: EpisodeBatch = { x: a.x, y: tf.tensor2d([[0], [1], [0]]) };
     const before = tf.memory().numTensors;
     const maml = new Maml({ loss: linear, innerLr: 0.1, innerSteps: 2 });
     const adaptedA = tf.tidy(() => maml.adapt(theta, a));
@@ -106,7 +106,7 @@ describe("linear model with squared loss (§8.5.5)", () => {
     const yQ = tf.tensor2d([[0], [1], [1], [-1]]);
     const n = 4;
     const alpha = 0.05;
-    const loss = (p: ParamTree, b: Batch): tf.Scalar =>
+    const loss = (p: ParamTree, b: EpisodeBatch): tf.Scalar =>
       tf.tidy(() => tf.div(tf.square(tf.sub(tf.matMul(b.x as tf.Tensor2D, p.w as tf.Tensor2D), b.y)).sum(), 2 * n) as tf.Scalar);
     const params: ParamTree = { w: tf.tensor2d([[0.2], [-0.1]]) };
     const ep = { support: { x: X, y: yS }, query: { x: X, y: yQ } };
@@ -127,8 +127,8 @@ describe("second-order MAML on a classifier needs a twice-differentiable loss", 
   it("with crossEntropy the meta-gradient matches finite differences through two inner steps", async () => {
     const { crossEntropy } = await import("../src/index.js");
     const x = tf.tensor2d([[1, 0.5], [-0.3, 1.2], [0.8, -1], [0.1, 0.4]]);
-    const batch: Batch = { x, y: tf.tensor1d([0, 1, 2, 1], "int32") };
-    const loss = (p: ParamTree, b: Batch) => crossEntropy(tf.add(tf.matMul(tf.mul(b.x, tf.add(b.x, 1)) as tf.Tensor2D, p.w as tf.Tensor2D), p.b as tf.Tensor), b.y);
+    const batch: EpisodeBatch = { x, y: tf.tensor1d([0, 1, 2, 1], "int32") };
+    const loss = (p: ParamTree, b: EpisodeBatch) => crossEntropy(tf.add(tf.matMul(tf.mul(b.x, tf.add(b.x, 1)) as tf.Tensor2D, p.w as tf.Tensor2D), p.b as tf.Tensor), b.y);
     const maml = new Maml({ loss, innerLr: 0.7, innerSteps: 2 });
     const w0 = [0.2, -0.4, 0.1, 0.5, 0.3, -0.2];
     const params: ParamTree = { w: tf.tensor2d(w0, [2, 3]), b: tf.zeros([3]) };

@@ -13,14 +13,14 @@ import { prepareWasm } from "@mnemo/kernels";
 import { disposeTree, RandomStream, treeKeys, type Backbone, type ParamTree } from "@mnemo/core";
 import { conv4 } from "@mnemo/models";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Maml, crossEntropy, type Batch } from "../src/index.js";
+import { Maml, crossEntropy, type EpisodeBatch } from "../src/index.js";
 
 beforeAll(async () => {
   await prepareWasm({ threads: 2, warn: false });
   await tf.setBackend("wasm");
 });
 
-function batch(n: number, seed: number): Batch {
+function batch(n: number, seed: number): EpisodeBatch {
   return {
     x: tf.tensor4d(new RandomStream(seed).fillNormal(new Float32Array(n * 28 * 28)), [n, 28, 28, 1]),
     y: tf.tensor1d(Array.from({ length: n }, (_, i) => i % 5), "int32"),
@@ -35,7 +35,7 @@ describe("second-order MAML through Conv-4 + BN on wasm", () => {
     const { params, state } = bb.init(new RandomStream(5), 5);
     const episode = { support: batch(5, 1), query: batch(15, 2) };
     // MAML's transductive BN: batch statistics in every forward pass.
-    const loss = (p: ParamTree, b: Batch) =>
+    const loss = (p: ParamTree, b: EpisodeBatch) =>
       tf.tidy(() => crossEntropy(bb.apply(p, b.x, { training: true, state, differentiableTwice: true }).logits, b.y));
     const maml = new Maml({ loss, innerLr: 0.4, innerSteps: 1 });
     const fomaml = new Maml({ loss, innerLr: 0.4, innerSteps: 1, firstOrder: true });
@@ -65,7 +65,7 @@ describe("second-order MAML through Conv-4 + BN on wasm", () => {
     const bb = conv4({ inputShape: [28, 28, 1], width: 8 });
     const { params, state } = bb.init(new RandomStream(6), 5);
     const episode = { support: batch(5, 3), query: batch(5, 4) };
-    const loss = (p: ParamTree, b: Batch) => tf.tidy(() => crossEntropy(bb.apply(p, b.x, { training: true, state }).logits, b.y));
+    const loss = (p: ParamTree, b: EpisodeBatch) => tf.tidy(() => crossEntropy(bb.apply(p, b.x, { training: true, state }).logits, b.y));
     expect(() => new Maml({ loss, innerLr: 0.4, innerSteps: 1 }).metaGradient(params, [episode])).toThrow(/gradient function not found/);
     [params, state].forEach(disposeTree);
     [episode.support, episode.query].forEach((b) => (b.x.dispose(), b.y.dispose()));

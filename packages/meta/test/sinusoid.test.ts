@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import { disposeTree, type ParamTree, type RandomStream, SeededRng } from "@mnemo/core";
 import { createOptimizer } from "@mnemo/models";
-import { type Batch, type EpisodeData, Maml } from "../src/index.js";
+import { type EpisodeBatch, type EpisodeData, Maml } from "../src/index.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -21,7 +21,7 @@ function init(rng: RandomStream): ParamTree {
   return { "l1.w": layer(1, 40), "l1.b": tf.zeros([40]), "l2.w": layer(40, 40), "l2.b": tf.zeros([40]), "l3.w": layer(40, 1), "l3.b": tf.zeros([1]) };
 }
 
-const mse = (p: ParamTree, b: Batch): tf.Scalar =>
+const mse = (p: ParamTree, b: EpisodeBatch): tf.Scalar =>
   tf.tidy(() => {
     let h = tf.relu(tf.add(tf.matMul(b.x as tf.Tensor2D, p["l1.w"] as tf.Tensor2D), p["l1.b"] as tf.Tensor));
     h = tf.relu(tf.add(tf.matMul(h, p["l2.w"] as tf.Tensor2D), p["l2.b"] as tf.Tensor));
@@ -32,7 +32,7 @@ const mse = (p: ParamTree, b: Batch): tf.Scalar =>
 function sineTask(rng: RandomStream, k: number): EpisodeData {
   const amplitude = rng.uniform(0.1, 5);
   const phase = rng.uniform(0, Math.PI);
-  const points = (n: number): Batch => {
+  const points = (n: number): EpisodeBatch => {
     const xs = Array.from({ length: n }, () => rng.uniform(-5, 5));
     return { x: tf.tensor2d(xs, [n, 1]), y: tf.tensor2d(xs.map((x) => amplitude * Math.sin(x - phase)), [n, 1]) };
   };

@@ -4,16 +4,19 @@
  * `defaultRegistry.registerMethod(defineMethod({ name, description, schema, build }))`.
  */
 import type { MethodDefinition, Registry } from "../registry.js";
+import { anilMethod } from "./anil.js";
 import { derppMethod } from "./derpp.js";
 import { erMethod } from "./er.js";
 import { finetuneMethod } from "./finetune.js";
+import { fomamlMethod } from "./fomaml.js";
 import { prototypesMethod, teenMethod } from "./fscil.js";
 import { gdumbMethod } from "./gdumb.js";
 import { icarlMethod } from "./icarl.js";
 import { jointMethod } from "./joint.js";
+import { mamlMethod } from "./maml.js";
 import { simplecilMethod } from "./simplecil.js";
 
-export const BUILTIN_METHODS: readonly MethodDefinition[] = [finetuneMethod, teenMethod, prototypesMethod, erMethod, derppMethod, icarlMethod, gdumbMethod, jointMethod, simplecilMethod];
+export const BUILTIN_METHODS: readonly MethodDefinition[] = [finetuneMethod, teenMethod, prototypesMethod, erMethod, derppMethod, icarlMethod, gdumbMethod, jointMethod, simplecilMethod, mamlMethod, fomamlMethod, anilMethod];
 
 export function registerBuiltinMethods(registry: Registry): Registry {
   for (const m of BUILTIN_METHODS) registry.registerMethod(m);

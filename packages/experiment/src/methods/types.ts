@@ -41,6 +41,8 @@ export interface MethodBuild {
    * printed, logged to the tracker at step = task index and stored in metrics.json.
    */
   afterTask?(taskIndex: number, partial: ExperimentResult): Promise<Record<string, number>>;
+  /** Method-specific records for metrics.json at the end of the run (e.g. meta-training curves). */
+  report?(): Record<string, unknown>;
 }
 
 /** The learner options every gradient method takes from the config as they are. */
