@@ -1,6 +1,8 @@
 export type { Dataset, DownloadProgress, ProgressCallback, LoadOptions } from "./datasets/types.js";
 export { loadCifar10, loadCifar100, type CifarOptions } from "./datasets/cifar.js";
 export { loadMnist, loadFashionMnist } from "./datasets/mnist.js";
+export { loadOmniglot, OMNIGLOT_FILES, OMNIGLOT_URL, type OmniglotOptions } from "./datasets/omniglot.js";
+export { readZip, writeZip, type ZipEntry } from "./datasets/zip.js";
 export { loadFolder, type FolderOptions } from "./datasets/folder.js";
 export { syntheticBlobs, syntheticImages, type BlobsOptions, type SyntheticImagesOptions } from "./datasets/synthetic.js";
 export { readIdx } from "./datasets/idx.js";

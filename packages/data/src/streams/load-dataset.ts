@@ -1,6 +1,7 @@
 import { loadCifar10, loadCifar100 } from "../datasets/cifar.js";
 import { loadFolder } from "../datasets/folder.js";
 import { loadFashionMnist, loadMnist } from "../datasets/mnist.js";
+import { loadOmniglot } from "../datasets/omniglot.js";
 import { syntheticBlobs, syntheticImages } from "../datasets/synthetic.js";
 import type { Dataset, LoadOptions } from "../datasets/types.js";
 import type { DatasetConfig } from "./schema.js";
@@ -16,6 +17,8 @@ export async function loadDataset(config: DatasetConfig, options: LoadOptions = 
       return loadMnist(options);
     case "fashion-mnist":
       return loadFashionMnist(options);
+    case "omniglot":
+      return loadOmniglot({ ...options, size: config.size });
     case "folder":
       return loadFolder({ path: config.path, channels: config.channels, testFraction: config.test_fraction, seed: config.seed });
     case "synthetic-blobs":

@@ -23,6 +23,10 @@ export const datasetConfigSchema = z
     z.strictObject({ name: z.literal("mnist").describe("MNIST idx files (60k/10k 28x28 grey)") }),
     z.strictObject({ name: z.literal("fashion-mnist").describe("Fashion-MNIST idx files (60k/10k 28x28 grey)") }),
     z.strictObject({
+      name: z.literal("omniglot").describe("Omniglot release zips (images_background.zip, images_evaluation.zip): 1623 characters x 20 drawings, background characters first"),
+      size: z.number().int().min(8).max(105).default(28).describe("Side of the resized (area-averaged, inverted) images; 28 as in MAML"),
+    }),
+    z.strictObject({
       name: z.literal("folder").describe("User images in class sub-folders (PNG/JPEG, one size)"),
       path: z.string().min(1).describe("Root folder: train/<class>/, test/<class>/ or just <class>/"),
       channels: z.union([z.literal(1), z.literal(3)]).default(3).describe("1 = grey, 3 = RGB"),
