@@ -74,7 +74,7 @@ describe("Omniglot loader", () => {
     if (!isEpisodicStream(s)) throw new Error("expected an episodic stream");
     expect(s.split.train).toHaveLength(6);
     expect(s.split.test).toHaveLength(4);
-    expect(s.classNames.slice(-4)).toEqual(["B/c1@0", "B/c1@90", "B/c2@0", "B/c2@90"]);
+    expect(s.classNames?.slice(-4)).toEqual(["B/c1@0", "B/c1@90", "B/c2@0", "B/c2@90"]);
   });
 
   it("offline without the files: a DataError naming both files, the folder and the URL", async () => {
