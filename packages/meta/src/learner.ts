@@ -207,7 +207,9 @@ export class MetaLearner implements Learner {
       const it = this.iteration;
       const episodes = Array.from({ length: o.metaBatch }, () => this.episodeData(sampler.next(), task.train));
       const { loss, grads } = this.train.metaGradient(this.params as ParamTree, episodes);
-      const accuracy = (o.iterations - it - 1) % o.logEvery === 0 || it % o.logEvery === 0 ? this.queryAccuracy(episodes) : Number.NaN;
+      const logging = it % o.logEvery === 0 || it + 1 === o.iterations;
+      // Post-adaptation query accuracy of the meta-batch, measured only when it is logged.
+      const accuracy = logging ? this.queryAccuracy(episodes) : Number.NaN;
       episodes.forEach(disposeEpisode);
       const updated = (this.optimizer as Optimizer).step(this.params as ParamTree, grads, o.metaLr);
       for (const [k, t] of Object.entries(this.params as ParamTree)) if (updated[k] !== t) t.dispose();
@@ -216,7 +218,7 @@ export class MetaLearner implements Learner {
       this.iteration = it + 1;
       this.trainedImages += o.metaBatch * o.episodes.ways * (o.episodes.shots + o.episodes.queries);
       context.step++;
-      if (it % o.logEvery === 0 || this.iteration === o.iterations) {
+      if (logging) {
         this.history.trainLoss.push({ iteration: it, loss, accuracy });
         context.tracker.logMetrics({ meta_train_loss: loss, meta_train_accuracy: accuracy }, it);
       }

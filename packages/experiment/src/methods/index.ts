@@ -14,9 +14,11 @@ import { gdumbMethod } from "./gdumb.js";
 import { icarlMethod } from "./icarl.js";
 import { jointMethod } from "./joint.js";
 import { mamlMethod } from "./maml.js";
+import { mamlconMethod } from "./mamlcon.js";
+import { omlMethod } from "./oml.js";
 import { simplecilMethod } from "./simplecil.js";
 
-export const BUILTIN_METHODS: readonly MethodDefinition[] = [finetuneMethod, teenMethod, prototypesMethod, erMethod, derppMethod, icarlMethod, gdumbMethod, jointMethod, simplecilMethod, mamlMethod, fomamlMethod, anilMethod];
+export const BUILTIN_METHODS: readonly MethodDefinition[] = [finetuneMethod, teenMethod, prototypesMethod, erMethod, derppMethod, icarlMethod, gdumbMethod, jointMethod, simplecilMethod, mamlMethod, fomamlMethod, anilMethod, mamlconMethod, omlMethod];
 
 export function registerBuiltinMethods(registry: Registry): Registry {
   for (const m of BUILTIN_METHODS) registry.registerMethod(m);
