@@ -294,5 +294,5 @@ function keepTree(t: ParamTree): ParamTree {
 /** The support set class by class (OML's trajectory order: all shots of a class, then the next). */
 function bySupportOrder(s: LabelledSet): LabelledSet {
   const order = range(s.y.length).sort((a, b) => (s.y[a] as number) - (s.y[b] as number) || a - b);
-  return { x: tf.gather(s.x, tf.tensor1d(Int32Array.from(order), "int32")), y: Int32Array.from(order, (i) => s.y[i] as number) };
+  return { x: tf.tidy(() => tf.gather(s.x, tf.tensor1d(Int32Array.from(order), "int32"))), y: Int32Array.from(order, (i) => s.y[i] as number) };
 }
