@@ -3,13 +3,17 @@ import * as tf from "@tensorflow/tfjs";
 import { disposeTree, type ParamTree, treesEqual } from "@mnemo/core";
 import { type EpisodeBatch, Maml } from "../src/index.js";
 
+// Created after the backend is chosen (importing the package registers wasm, which is not ready yet).
+let none: EpisodeBatch;
+let episode: { support: EpisodeBatch; query: EpisodeBatch };
+
 beforeAll(async () => {
   await tf.setBackend("cpu");
+  none = { x: tf.scalar(0), y: tf.scalar(0) };
+  episode = { support: none, query: none };
 });
 
 const scalarOf = async (t: tf.Tensor) => (await t.data())[0] as number;
-const none: EpisodeBatch = { x: tf.scalar(0), y: tf.scalar(0) };
-const episode = { support: none, query: none };
 // §8.5.1: L_S(θ) = L_Q(θ) = ½·2(θ − 1)².
 const quadratic = (p: ParamTree): tf.Scalar => tf.tidy(() => tf.square(tf.sub(p.theta as tf.Tensor, 1)).sum() as tf.Scalar);
 
