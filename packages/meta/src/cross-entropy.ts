@@ -30,6 +30,9 @@ const rowMaxConstant = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) 
 export function crossEntropy(logits: tf.Tensor, labels: tf.Tensor | Int32Array | number[]): tf.Scalar {
   return tf.tidy(() => {
     const n = logits.shape[logits.shape.length - 1] as number;
+    // One class (a continual learner's first chunk of one class): −log softmax = 0, gradient 0;
+    // kept on the logits so the tape still connects (tf.oneHot refuses depth 1).
+    if (n === 1) return tf.mul(tf.sum(logits), 0) as tf.Scalar;
     const y = labels instanceof tf.Tensor ? labels.toInt() : tf.tensor1d(Int32Array.from(labels), "int32");
     const shifted = tf.sub(logits, rowMaxConstant(logits));
     const logProb = tf.sub(shifted, tf.log(tf.sum(expTwice(shifted), -1, true)));

@@ -57,4 +57,10 @@ describe("crossEntropy (twice differentiable)", () => {
     expect(loss).toBeCloseTo(0, 6);
     expect(Number.isFinite((await crossEntropy(big, [1]).data())[0])).toBe(true);
   });
+
+  it("one class: loss 0 and gradient 0 (a first chunk of a single class), where tf.oneHot would refuse", async () => {
+    const z = tf.tensor2d([[3], [-2]]);
+    expect((await crossEntropy(z, [0, 0]).data())[0]).toBe(0);
+    expect(Array.from(await tf.grad((t) => crossEntropy(t, [0, 0]))(z).data())).toEqual([0, 0]);
+  });
 });
