@@ -75,7 +75,7 @@ export interface MetaLearnerOptions {
   checkpointEvery: number;
   /** Log the meta-train loss every this many iterations. */
   logEvery: number;
-  /** Also meta-test the random initialisation (fine-tuning from scratch): the no-meta-training baseline. */
+  /** Also meta-test the random initialisation, fine-tuning all its parameters with the test steps: the no-meta-training baseline. */
   baseline: boolean;
   normalization?: Normalization;
   quiet?: boolean;
@@ -129,6 +129,7 @@ export class MetaLearner implements Learner {
   private shouldStop?: () => boolean;
   private readonly train: Maml;
   private readonly evaluator: Maml;
+  private readonly baselineEvaluator: Maml;
   trainedImages = 0;
 
   constructor(readonly options: MetaLearnerOptions) {
@@ -157,6 +158,9 @@ export class MetaLearner implements Learner {
     this.train = new Maml({ loss: loss(twice), innerLr: o.innerLr, innerSteps: o.innerSteps, firstOrder: o.firstOrder, adaptPrefixes: o.adaptPrefixes });
     // Evaluation adapts without an outer tape: the fast kernels are exact there.
     this.evaluator = new Maml({ loss: loss(false), innerLr: o.innerLr, innerSteps: o.testInnerSteps, firstOrder: true, adaptPrefixes: o.adaptPrefixes });
+    // The no-meta-training baseline fine-tunes every parameter of the random init (also for ANIL,
+    // whose own protocol adapts only the head: a head-only baseline would be a weaker straw man).
+    this.baselineEvaluator = new Maml({ loss: loss(false), innerLr: o.innerLr, innerSteps: o.testInnerSteps, firstOrder: true });
   }
 
   setShouldStop(check: () => boolean): void {
@@ -194,7 +198,7 @@ export class MetaLearner implements Learner {
     if (this.iteration >= o.iterations) return; // resumed after meta-training finished
     if (this.iteration === 0 && o.baseline && !this.history.baseline) {
       // Same meta-test episodes as the final score, from the random initialisation.
-      this.history.baseline = this.episodicScore(this.params as ParamTree, task.test, o.testEpisodes.count, o.rng.derive("meta/test"));
+      this.history.baseline = this.episodicScore(this.params as ParamTree, task.test, o.testEpisodes.count, o.rng.derive("meta/test"), this.baselineEvaluator);
       context.tracker.logMetrics({ meta_test_baseline_accuracy: this.history.baseline.mean }, 0);
       context.log(`${o.name}: no-meta-training baseline ${fmt(this.history.baseline)}`);
     }
@@ -267,9 +271,9 @@ export class MetaLearner implements Learner {
     return (100 * correct) / total;
   }
 
-  private scoreEpisode(params: ParamTree, e: EpisodeData, steps: number): { c: number; n: number } {
+  private scoreEpisode(params: ParamTree, e: EpisodeData, steps: number, evaluator = this.evaluator): { c: number; n: number } {
     const predicted = tf.tidy(() => {
-      const adapted = this.evaluator.adapt(params, e.support, steps);
+      const adapted = evaluator.adapt(params, e.support, steps);
       return tf.argMax(this.forward(adapted, e.query.x, false), -1);
     });
     const p = predicted.dataSync();
@@ -281,12 +285,12 @@ export class MetaLearner implements Learner {
   }
 
   /** Episodic evaluation of `params` on `count` episodes of `set` drawn from `stream`. */
-  episodicScore(params: ParamTree, set: ImageSet, count: number, stream: RandomStream): EpisodicScore {
+  episodicScore(params: ParamTree, set: ImageSet, count: number, stream: RandomStream, evaluator = this.evaluator): EpisodicScore {
     const sampler = new EpisodeSampler(set, this.options.testEpisodes, stream);
     const accuracies: number[] = [];
     for (let i = 0; i < count; i++) {
       const e = this.episodeData(sampler.next(), set);
-      const { c, n } = this.scoreEpisode(params, e, this.options.testInnerSteps);
+      const { c, n } = this.scoreEpisode(params, e, this.options.testInnerSteps, evaluator);
       accuracies.push((100 * c) / n);
       disposeEpisode(e);
     }
