@@ -167,6 +167,8 @@ export class ContinualMetaLearner implements Learner {
       }
       bar.tick(1, `loss ${loss.toFixed(3)}`);
       if (this.iteration < o.iterations && this.iteration % o.checkpointEvery === 0) await context.saveCheckpoint?.(task.index);
+      // The runner's own policy (checkpoint.every_steps / every_minutes) and progress reports.
+      else if (this.iteration < o.iterations) await context.afterStep?.(task.index);
       if (this.shouldStop) await new Promise<void>((r) => setImmediate(r));
       if (this.shouldStop?.() && this.iteration < o.iterations) {
         bar.finish("interrupted");

@@ -229,6 +229,8 @@ export class MetaLearner implements Learner {
       if (validation && (this.iteration % o.validateEvery === 0 || this.iteration === o.iterations)) this.validate(validation, context);
       bar.tick(1, `loss ${loss.toFixed(3)}`);
       if (this.iteration < o.iterations && this.iteration % o.checkpointEvery === 0) await context.saveCheckpoint?.(task.index);
+      // The runner's own policy (checkpoint.every_steps / every_minutes) and progress reports.
+      else if (this.iteration < o.iterations) await context.afterStep?.(task.index);
       if (this.shouldStop) await new Promise<void>((r) => setImmediate(r));
       if (this.shouldStop?.() && this.iteration < o.iterations) {
         bar.finish("interrupted");
