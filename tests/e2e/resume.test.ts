@@ -75,11 +75,11 @@ describe("mnemo run --resume", () => {
     expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).status).toBe("KILLED");
     const manifest = JSON.parse(readFileSync(join(dir, "checkpoint", "manifest.json"), "utf8"));
     expect(manifest.position).toEqual({ task: 1, complete: false });
-    expect(stopped.stdout).toContain(`mnemo run --resume ${dir}`);
+    expect(stopped.stdout).toContain(`Continue with: npx mnemo run --resume ${dir}`);
 
     const resumed = run(["run", "--resume", dir]);
     expect(resumed.status, resumed.stderr).toBe(0);
-    expect(resumed.stdout).toContain("resuming at task 2/5");
+    expect(resumed.stdout).toContain("resuming at task 1 (2 of 5)");
     expect(matrix(dir)).toEqual(referenceMatrix());
     expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).status).toBe("FINISHED");
   });

@@ -1,25 +1,26 @@
 #!/usr/bin/env node
 /** mnemo: run, sweep, sync and report continual-learning experiments. */
+import { didYouMean } from "@mnemo/core";
 import { reportFailure } from "./failure.js";
 import { runCommand } from "./commands/run.js";
+import { COMMAND_SPECS } from "./specs.js";
 import { MNEMO_VERSION } from "./version.js";
 
-const HELP = `mnemo ${MNEMO_VERSION}: continual-learning experiments
-
-usage:
-  mnemo run <config.yaml> [--set key.path=value ...] [--quiet]   run an experiment
-  mnemo run --resume <run-dir>                                   continue an interrupted run from its checkpoint
-  mnemo sweep <sweep.yaml> [--quiet]                             grid x seeds over a base config, mean ± std table
-  mnemo schema                                                   print the config schema (JSON Schema, with defaults)
-  mnemo sync <run-dir>                                           send a run's unsent tracking data to MLflow
-  mnemo report <run-dir>... [--out report.html]                  HTML page comparing runs
-  mnemo --version | --help
-
-environment:
-  MNEMO_DATA_DIR     where datasets are read from / downloaded to (default ~/.cache/mnemo/datasets)
-  MNEMO_BACKEND      auto | node-gpu | node | wasm | cpu (overrides the config's backend:)
-  MLFLOW_TRACKING_URI  http(s)://server or a path (default ./mlruns)
-`;
+/** `mnemo --help`: one line per command, from the same definitions each command parses with. */
+function topHelp(): string {
+  const width = Math.max(...COMMAND_SPECS.map((c) => c.name.length)) + 2;
+  return [
+    `mnemo ${MNEMO_VERSION}: continual-learning experiments`,
+    "",
+    "usage: mnemo <command> [arguments] (after npm ci: npx mnemo ..., or npm run mnemo -- ...)",
+    "",
+    "commands:",
+    ...COMMAND_SPECS.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    "",
+    "mnemo <command> --help shows a command's arguments and options; mnemo --version prints the version.",
+    "",
+  ].join("\n");
+}
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -43,7 +44,7 @@ async function loadCommand(name: string): Promise<Command | undefined> {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") {
-    process.stdout.write(HELP);
+    process.stdout.write(topHelp());
     return name ? 0 : 2;
   }
   if (name === "--version" || name === "-v") {
@@ -52,7 +53,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = await loadCommand(name);
   if (!command) {
-    process.stderr.write(`mnemo: unknown command "${name}"\n\n${HELP}`);
+    const hint = didYouMean(name, COMMAND_SPECS.map((c) => c.name));
+    process.stderr.write(`mnemo: unknown command "${name}"${hint}\n\n${topHelp()}`);
     return 2;
   }
   return command(rest);

@@ -96,7 +96,13 @@ export class ShapeError extends MnemoError {
 export class TrainingInterrupted extends MnemoError {
   readonly taskIndex: number;
   constructor(taskIndex: number) {
-    super("INTERRUPTED", `training interrupted during task ${taskIndex + 1}`);
+    super("INTERRUPTED", `training interrupted during task ${taskIndex}`);
     this.taskIndex = taskIndex;
   }
 }
+
+/**
+ * How printed hints spell the command. After `npm ci` the `mnemo` binary lives in
+ * node_modules/.bin, which is not on PATH: `npx mnemo` finds it, a bare `mnemo` does not.
+ */
+export const MNEMO_COMMAND = "npx mnemo";

@@ -14,7 +14,7 @@ import {
   type TaskStream,
 } from "@mnemo/core";
 import { totalmem } from "node:os";
-import { buildStream, createAugmentation } from "@mnemo/data";
+import { buildStream, createAugmentation, type TaskSampleCounts } from "@mnemo/data";
 import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig, type TrainingConfig } from "@mnemo/models";
 import type { ExperimentConfig } from "./config-schema.js";
 import { defaultRegistry } from "./default-registry.js";
@@ -25,6 +25,12 @@ export interface BuildOptions {
   registry?: Registry;
   /** Where datasets are read from (default: MNEMO_DATA_DIR, then ~/.cache/mnemo/datasets). */
   dataDir?: string;
+  /** Download missing dataset files; overrides `data.download` (`mnemo run --offline` passes false). */
+  download?: boolean;
+  /** Fetch release files from `<mirror>/<file>` (default `$MNEMO_DATASET_MIRROR`), e.g. a local copy. */
+  mirror?: string;
+  /** md5 per release file name, replacing the official ones (a mirror serving a regenerated copy). */
+  checksums?: Readonly<Record<string, string>>;
   /** No progress bars from the learners. */
   quiet?: boolean;
   /** Messages from builders (default: stderr). */
@@ -38,6 +44,10 @@ export interface BuiltExperiment {
   source: string;
   backend: BackendInfo;
   stream: TaskStream;
+  /** Train/validation/test samples per task, known before any task is loaded (the run header prints them). */
+  sampleCounts?: readonly TaskSampleCounts[];
+  /** Data problems that did not stop the build (e.g. an incomplete file under `data.incomplete: warn`). */
+  dataWarnings?: readonly string[];
   rng: SeededRng;
   backbone: Backbone;
   method: MethodBuild;
@@ -123,7 +133,14 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
   }
 
   const backend = await selectBackend({ backend: config.backend, threads: config.threads });
-  const stream = await buildStream(config.stream, { seed: config.seed, dataDir: options.dataDir ?? process.env.MNEMO_DATA_DIR }).catch(relocate);
+  const stream = await buildStream(config.stream, {
+    seed: config.seed,
+    dataDir: options.dataDir ?? process.env.MNEMO_DATA_DIR,
+    download: options.download ?? config.data.download,
+    mirror: options.mirror,
+    checksums: options.checksums,
+    incomplete: config.data.incomplete,
+  }).catch(relocate);
   checkSizes(config, stream, errorAt);
   const rng = new SeededRng(config.seed);
   const backbone = makeBackbone(config, stream, errorAt);
@@ -157,6 +174,8 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     source: loaded.file,
     backend,
     stream,
+    sampleCounts: stream.taskSizes,
+    dataWarnings: stream.warnings,
     rng,
     backbone,
     method,

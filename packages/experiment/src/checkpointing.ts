@@ -20,10 +20,14 @@ export interface RunnerState {
   rng: Record<string, RandomStreamState>;
 }
 
-/** Top-level config sections that change where and how often a run writes, never its results. */
-const RESULT_NEUTRAL_KEYS = new Set(["output", "checkpoint"]);
+/**
+ * Top-level config sections that change where, how often and from where a run reads and writes,
+ * never its results: output, checkpoint, and data (how dataset files are fetched, so a run
+ * resumed offline, or one written before the key existed, keeps its hash).
+ */
+const RESULT_NEUTRAL_KEYS = new Set(["output", "checkpoint", "data"]);
 
-/** sha256 of the resolved config in canonical form (sorted keys), minus keys that don't change results (output, checkpoint). */
+/** sha256 of the resolved config in canonical form (sorted keys), minus the result-neutral sections. */
 export function configHash(config: object): string {
   const canonical = (v: unknown, top: boolean): unknown => {
     if (Array.isArray(v)) return v.map((x) => canonical(x, false));

@@ -56,6 +56,21 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
   backend: z.enum(BACKEND_CHOICES).default("auto").describe("tfjs backend; MNEMO_BACKEND overrides"),
   threads: z.union([z.literal("auto"), positiveInt()]).default("auto").describe("wasm worker threads"),
   stream: anyStreamConfigSchema,
+  data: z
+    .strictObject({
+      download: z
+        .boolean()
+        .optional()
+        .describe("Download missing dataset files (default: yes, unless MNEMO_DOWNLOAD=0 or mnemo run --offline); false never touches the network"),
+      incomplete: z
+        .enum(["refuse", "warn"])
+        .default("refuse")
+        .describe(
+          "An official dataset file with another record count than the release (e.g. a 1,000-record test_batch.bin): refuse, or warn and run on it (the numbers are then not comparable to published ones)",
+        ),
+    })
+    .prefault({})
+    .describe("How dataset files are obtained and checked (not part of the config hash: it does not change results)"),
   model: z
     .strictObject({
       backbone: z.enum(["mlp", "conv4", "resnet20", "resnet32", "reduced-resnet18"]).default("mlp").describe("Feature extractor; a linear head on top (@mnemo/models)"),

@@ -1,5 +1,6 @@
 /** Prints a run as it goes: a header, one table row per task, the matrix and the metrics at the end. */
 import { validationSummary } from "@mnemo/core";
+import { formatTaskSizes } from "@mnemo/data";
 import { MNEMO_VERSION } from "./version.js";
 import type { RunObserver } from "./run.js";
 import { formatTable, pct } from "./table.js";
@@ -12,7 +13,13 @@ export function consoleReporter(print: (line: string) => void = (l) => process.s
     onRunStart({ built, dir }) {
       const { config, backend, stream } = built;
       print(`mnemo ${MNEMO_VERSION} | ${config.name} | seed ${config.seed} | backend ${backend.description} | stream ${stream.name} (${stream.numTasks} tasks, ${stream.numClasses} classes, hash ${stream.hash.slice(0, 12)})`);
+      if (built.sampleCounts?.length) {
+        print(`samples per task (train / validation / test):`);
+        for (const line of formatTaskSizes(built.sampleCounts)) print(`  ${line}`);
+      }
+      for (const w of built.dataWarnings ?? []) print(`warning: ${w}`);
       print(`run directory: ${dir}`);
+      print("A_t: accuracy on the test samples of tasks 0..t (sample-weighted; the last row's A_t is the final ACC (sample-weighted))");
     },
     onTaskEnd({ taskIndex: i, row, result, seen, extra }) {
       rows.push([

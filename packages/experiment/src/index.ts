@@ -33,5 +33,5 @@ export { consoleReporter } from "./console-reporter.js";
 export { formatTable, pct } from "./table.js";
 export { CHECKPOINT_DIR, configHash, loadRunCheckpoint, saveRunCheckpoint, type RunnerState, type CheckpointCost } from "./checkpointing.js";
 export { installInterruptHandler, setStopCheck, type InterruptHandle } from "./interrupt.js";
-export { createRunDir, gitInfo, writeJson, writeFileAtomic, RUN_ARTIFACTS, FWT_BASELINE_FILE, type RunInfo } from "./run-dir.js";
+export { createRunDir, resumeConfigFile, gitInfo, writeJson, writeFileAtomic, RUN_ARTIFACTS, FWT_BASELINE_FILE, type RunInfo } from "./run-dir.js";
 export { MNEMO_VERSION } from "./version.js";

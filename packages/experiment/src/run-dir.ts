@@ -13,8 +13,9 @@
  *   tracking-acks.jsonl   how far each destination acknowledged the journal
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { ConfigError, didYouMean } from "@mnemo/core";
 import type { RunJson } from "@mnemo/tracking";
 
 /** `run.json` as the CLI writes it: tracking's RunJson, also while running, plus what resume needs. */
@@ -94,4 +95,29 @@ export function gitInfo(cwd = process.cwd()): { commit: string | null; dirty: bo
 
 export function writeJson(dir: string, name: string, value: unknown): void {
   writeFileAtomic(join(dir, name), JSON.stringify(value, null, 2) + "\n");
+}
+
+/**
+ * The config of a run to resume: `<dir>/config.yaml`. A wrong path is named as what it is (no such
+ * directory, not a run directory), with the closest run directories next to it, instead of
+ * "config file not found" for a file the user never named.
+ */
+export function resumeConfigFile(dir: string): string {
+  const file = join(dir, "config.yaml");
+  if (existsSync(file)) return file;
+  const where = { file: "--resume" };
+  if (!existsSync(dir)) {
+    const parent = dirname(resolve(dir));
+    let near = "";
+    try {
+      const names = readdirSync(parent).filter((n) => existsSync(join(parent, n, "config.yaml")) || existsSync(join(parent, n, "run.json")));
+      near = didYouMean(basename(dir), names, (n) => join(dirname(dir), n));
+    } catch {
+      // the parent does not exist either: nothing to suggest
+    }
+    throw new ConfigError(`run directory ${dir} does not exist${near}; run directories are <output.dir>/<name>/<timestamp>-seed<seed>, e.g. runs/split-mnist/2026-01-01_12-00-00-seed0`, where);
+  }
+  const runs = readdirSync(dir).filter((n) => existsSync(join(dir, n, "config.yaml")));
+  const hint = runs.length > 0 ? `; it holds ${runs.length} run${runs.length === 1 ? "" : "s"}, e.g. ${join(dir, runs.sort().at(-1) as string)}` : "";
+  throw new ConfigError(`${dir} is not a run directory (no config.yaml)${hint}`, where);
 }

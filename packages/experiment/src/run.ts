@@ -13,6 +13,8 @@ import {
   jointReferenceFrom,
   ShapeError,
   METRIC_DEFINITIONS,
+  MNEMO_COMMAND,
+  taskLabel,
   metricRecord,
   parameterCount,
   type RandomInitBaseline,
@@ -217,7 +219,7 @@ export function trackerObserver(tracker: Tracker, options: { parentRunId?: strin
         tags["mnemo.gitCommit"] = git.commit;
         tags["mlflow.source.git.commit"] = git.commit;
       }
-      if (resumedAtTask !== undefined) tags["mnemo.resumedAtTask"] = String(resumedAtTask + 1);
+      if (resumedAtTask !== undefined) tags["mnemo.resumedAtTask"] = String(resumedAtTask);
       await tracker.startRun({ experimentName: config.name, runName, params: flattenConfig(config as unknown as Record<string, unknown>), tags, parentRunId: options.parentRunId });
     },
     onTaskEnd(e) {
@@ -252,7 +254,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
       // closing status can be missing (a kill during the final writes), and the run directory has them.
       if (journal && (journal.status !== "FINISHED" || journalUndelivered(journal))) {
         const r = await syncRun(dir, { onWarning: (m) => log(`mnemo: tracking: ${m}`) });
-        log(`run ${dir} had finished training; its tracking was completed: ${r.sent} request(s) sent, ${r.remaining} remaining${r.remaining > 0 ? ` (run \`mnemo sync ${dir}\` when the server is back)` : ""}`);
+        log(`run ${dir} had finished training; its tracking was completed: ${r.sent} request(s) sent, ${r.remaining} remaining${r.remaining > 0 ? ` (run \`${MNEMO_COMMAND} sync ${dir}\` when the server is back)` : ""}`);
         method.learner.dispose(); // nothing to train: the run directory has the results
         return outcomeFromRunDir(dir, config);
       }
@@ -263,7 +265,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     // A run in this folder whose process died without closing it is closed as FAILED first
     // (a later --resume can still continue it), so no MLflow run stays RUNNING forever.
     for (const c of await closeCrashedRuns(join(config.output.dir, config.name), { onWarning: (m) => log(`mnemo: tracking: ${m}`) })) {
-      log(`closed ${c.dir}: ${c.completed ? "it had finished; its tracking was completed" : "its process ended without closing it; marked FAILED (continue it with mnemo run --resume)"}`);
+      log(`closed ${c.dir}: ${c.completed ? "it had finished; its tracking was completed" : `its process ended without closing it; marked FAILED (continue it with ${MNEMO_COMMAND} run --resume ${c.dir})`}`);
     }
     ({ dir, runName } = createRunDir(config.output.dir, config.name, config.seed));
   }
@@ -306,7 +308,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     log(
       runner.nextTask >= stream.numTasks
         ? `all ${stream.numTasks} tasks were trained (step ${runner.step}); finishing the run (final metrics, artifacts) from ${where}`
-        : `resuming at task ${runner.nextTask + 1}/${stream.numTasks} (step ${runner.step}) from ${where}`,
+        : `resuming at ${taskLabel(runner.nextTask, stream.numTasks)}, step ${runner.step}, from ${where}`,
     );
   }
   const stopAfter = options.stopAfterSteps;
@@ -355,7 +357,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     const cost = await save(task, pendingResult, { task, complete: false });
     lastCheckpointAt = performance.now();
     writeJson(dir, "run.json", info);
-    if (everySteps === undefined) log(`checkpoint inside task ${task + 1} at step ${context.step}: ${cost.ms.toFixed(0)} ms, ${(cost.bytes / 2 ** 20).toFixed(1)} MiB`);
+    if (everySteps === undefined) log(`checkpoint inside ${taskLabel(task, stream.numTasks)} at step ${context.step}: ${cost.ms.toFixed(0)} ms, ${(cost.bytes / 2 ** 20).toFixed(1)} MiB`);
     progress({ phase: "checkpoint", task, step: context.step, ms: cost.ms, bytes: cost.bytes });
   };
   // Long tasks (meta-training) also checkpoint on their own schedule (method.checkpoint_every).
@@ -424,7 +426,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
       error: err,
       interruptedTask: err instanceof TrainingInterrupted ? err.taskIndex : undefined,
     }).catch((e: unknown) => process.stderr.write(`mnemo: tracking: could not close the run: ${(e as Error).message}\n`));
-    if (err instanceof TrainingInterrupted) log(`interrupted during task ${err.taskIndex + 1}: checkpoint saved. Continue with: mnemo run --resume ${dir}`);
+    if (err instanceof TrainingInterrupted) log(`interrupted during ${taskLabel(err.taskIndex, stream.numTasks)}: checkpoint saved. Continue with: ${MNEMO_COMMAND} run --resume ${dir}`);
     throw err;
   }
   const cost = costRecord({
@@ -531,6 +533,14 @@ export async function runFromConfig(args: RunFromConfigArgs): Promise<RunOutcome
   const loaded: LoadedConfig<ExperimentConfig> = loadExperimentConfig(args.configFile, { overrides: args.overrides, registry: args.registry });
   // The run's config.yaml keeps absolute paths, so that `--resume` from the run directory finds them.
   if (imports.length === loaded.value.imports.length) loaded.value.imports = imports;
-  const built = await buildExperiment(loaded, { registry: args.registry, dataDir: args.dataDir, quiet: args.quiet, log: args.log });
+  const built = await buildExperiment(loaded, {
+    registry: args.registry,
+    dataDir: args.dataDir,
+    download: args.download,
+    mirror: args.mirror,
+    checksums: args.checksums,
+    quiet: args.quiet,
+    log: args.log,
+  });
   return runBuiltExperiment(built, args);
 }

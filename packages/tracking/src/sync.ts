@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { TrackingError } from "@mnemo/core/errors";
+import { MNEMO_COMMAND, TrackingError } from "@mnemo/core/errors";
 import { destinationFor } from "./destinations.js";
 import { resolveTrackingTarget } from "./factory.js";
 import { AckLog, Journal, JOURNAL_FILE, JournalLock, saveArtifactCopy, tagKey, type JournalEntry, type NewEntry } from "./journal.js";
@@ -52,7 +52,7 @@ export async function syncJournal(runDir: string, options: SyncOptions & { markC
     const last = journal.lastStatus;
     if ((options.markCrashed ?? true) && (!last || last.status === "RUNNING")) {
       const now = Date.now();
-      const reason = `the process running this experiment ended without closing the run (killed or crashed); marked FAILED by mnemo sync at ${new Date(now).toISOString()}. Continue it with: mnemo run --resume ${runDir}`;
+      const reason = `the process running this experiment ended without closing the run (killed or crashed); marked FAILED by mnemo sync at ${new Date(now).toISOString()}. Continue it with: ${MNEMO_COMMAND} run --resume ${runDir}`;
       journal.append(
         [
           { key: tagKey(FAILURE_TAG, reason), type: "tag", name: FAILURE_TAG, value: reason },

@@ -1,7 +1,8 @@
 /** `mnemo run <config.yaml> [--set key=value ...] [--quiet]` and `mnemo run --resume <run-dir>`: argv and printing. */
-import { join } from "node:path";
-import { ConfigError, TrainingInterrupted } from "@mnemo/core";
-import { consoleReporter, runFromConfig, type RunFromConfigArgs, type RunOutcome } from "@mnemo/experiment";
+import { TrainingInterrupted } from "@mnemo/core";
+import { consoleReporter, resumeConfigFile, runFromConfig, type RunFromConfigArgs, type RunOutcome } from "@mnemo/experiment";
+import { flag, formatHelp, option, parseArgs, usageError } from "../args.js";
+import { runSpec } from "../specs.js";
 
 export interface RunArgs {
   configFile: string;
@@ -9,41 +10,52 @@ export interface RunArgs {
   quiet: boolean;
   /** Continue the run in this directory from its checkpoint. */
   resume?: string;
+  /** Never download a missing dataset (`--offline`). */
+  download?: false;
   /** Stop (as Ctrl-C would) after this many optimizer steps: used to test resuming. */
   stopAfterSteps?: number;
   /** Nest the MLflow run under this parent (sweeps). */
   parentRunId?: string;
 }
 
-export function parseRunArgs(argv: string[]): RunArgs {
-  const overrides: string[] = [];
-  let configFile: string | undefined;
-  let quiet = false;
-  let resume: string | undefined;
+/**
+ * `--set k v` (a space instead of `=`) reads as "--set k" and a stray argument; say what was meant
+ * before the parser reports the stray argument as a second config file.
+ */
+function checkSetSpacing(argv: readonly string[]): void {
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--resume") {
-      resume = argv[++i];
-      if (!resume) throw new ConfigError("--resume needs a run directory: mnemo run --resume runs/<name>/<run>", { file: "command line" });
-    } else if (a === "--set") {
-      const v = argv[++i];
-      if (v === undefined) throw new ConfigError("--set needs key.path=value", { file: "--set" });
-      overrides.push(v);
-    } else if (a.startsWith("--set=")) overrides.push(a.slice("--set=".length));
-    else if (a === "--quiet" || a === "-q") quiet = true;
-    else if (a.startsWith("-")) throw new ConfigError(`unknown option ${a} (see mnemo run --help)`, { file: "command line" });
-    else if (configFile === undefined) configFile = a;
-    else throw new ConfigError(`unexpected argument "${a}": give one config file`, { file: "command line" });
+    if (argv[i] !== "--set") continue;
+    const key = argv[i + 1];
+    const value = argv[i + 2];
+    if (key === undefined || key.includes("=")) continue;
+    if (value !== undefined && !value.startsWith("-")) {
+      throw usageError(runSpec, `--set ${key} ${value}: write key=value as one argument: --set ${key}=${value}`);
+    }
   }
+}
+
+/** argv -> RunArgs, or `undefined` when --help was asked for (the help is printed). */
+export function parseRunArgs(argv: string[], print: (text: string) => void = (t) => process.stdout.write(t)): RunArgs | undefined {
+  const parsed = parseArgs(runSpec, argv);
+  if (parsed.help) {
+    print(formatHelp(runSpec));
+    return undefined;
+  }
+  checkSetSpacing(argv);
+  const overrides = parsed.options.get("--set") ?? [];
+  const configFile = parsed.positionals[0];
+  const quiet = flag(parsed, "--quiet");
+  const resume = option(parsed, "--resume");
+  const download = flag(parsed, "--offline") ? false : undefined;
   const stopEnv = process.env.MNEMO_STOP_AFTER_STEPS;
   const stopAfterSteps = stopEnv ? Number(stopEnv) : undefined;
-  if (resume) {
-    if (configFile) throw new ConfigError("--resume continues a run with its own config.yaml; do not give a config file too", { file: "command line" });
-    if (overrides.length) throw new ConfigError("--resume keeps the run's config: --set cannot be combined with it", { file: "command line" });
-    return { configFile: join(resume, "config.yaml"), overrides, quiet, resume, stopAfterSteps };
+  if (resume !== undefined) {
+    if (configFile) throw usageError(runSpec, "--resume continues a run with its own config.yaml; do not give a config file too");
+    if (overrides.length) throw usageError(runSpec, "--resume keeps the run's config: --set cannot be combined with it");
+    return { configFile: resumeConfigFile(resume), overrides, quiet, resume, download, stopAfterSteps };
   }
-  if (!configFile) throw new ConfigError("mnemo run needs a config file: mnemo run configs/cil-mnist.yaml", { file: "command line" });
-  return { configFile, overrides, quiet, stopAfterSteps };
+  if (!configFile) throw usageError(runSpec, "mnemo run needs a config file, e.g. mnemo run configs/cil-mnist.yaml");
+  return { configFile, overrides, quiet, download, stopAfterSteps };
 }
 
 /** Runs with the console reporter printing to `print` (stdout by default). */
@@ -53,8 +65,10 @@ export async function runWithReporter(args: RunArgs, print: (line: string) => vo
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
+  const args = parseRunArgs(argv);
+  if (!args) return 0;
   try {
-    await runWithReporter(parseRunArgs(argv));
+    await runWithReporter(args);
   } catch (err) {
     if (err instanceof TrainingInterrupted) return 130; // the shell's code for Ctrl-C
     throw err;

@@ -16,11 +16,13 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, loadConfig, positiveInt, summarize } from "@mnemo/core";
+import { loadConfig, positiveInt, summarize } from "@mnemo/core";
 import { formatTable, loadExperimentConfig, pct, runFromConfig } from "@mnemo/experiment";
 import { createTracker } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { z } from "zod";
+import { flag, formatHelp, parseArgs } from "../args.js";
+import { sweepSpec } from "../specs.js";
 import { runWithReporter } from "./run.js";
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown())]);
@@ -51,9 +53,13 @@ function meanStd(xs: number[]): { mean: number; std: number } {
 }
 
 export async function sweepCommand(argv: string[]): Promise<number> {
-  const file = argv.find((a) => !a.startsWith("-"));
-  const quiet = argv.includes("--quiet");
-  if (!file) throw new ConfigError("mnemo sweep needs a sweep file: mnemo sweep configs/sweeps/cil-mnist-lr.yaml", { file: "command line" });
+  const parsed = parseArgs(sweepSpec, argv);
+  if (parsed.help) {
+    process.stdout.write(formatHelp(sweepSpec));
+    return 0;
+  }
+  const file = parsed.positionals[0] as string;
+  const quiet = flag(parsed, "--quiet");
   const loaded = loadConfig(file, sweepSchema);
   const sweep = loaded.value;
   const base = resolve(dirname(file), sweep.base);
@@ -62,20 +68,25 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (total > sweep.max_runs) throw loaded.errorAt("grid", `${total} runs exceed max_runs (${sweep.max_runs}); raise max_runs if you mean it`);
   // Validate every combination before running any, so a typo fails in seconds, not hours.
   const fixed = Object.entries(sweep.set).map(([k, v]) => toOverride(k, v));
-  for (const p of points) loadExperimentConfig(base, { overrides: [...fixed, ...Object.entries(p).map(([k, v]) => toOverride(k, v))] });
+  const checked = points.map((p) => loadExperimentConfig(base, { overrides: [...fixed, ...Object.entries(p).map(([k, v]) => toOverride(k, v))] }));
 
   const out = join("runs", "sweeps", sweep.name, new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19));
   mkdirSync(out, { recursive: true });
+  // The children live inside the sweep's directory (not in runs/<base name>/, where they would mix
+  // with unrelated runs of the base config), unless the sweep sets output.dir itself.
+  const childDir = "output.dir" in sweep.set ? [] : [toOverride("output.dir", join(out, "runs"))];
+  // One MLflow experiment for the parent and its children: the one the children log to.
+  const experimentName = checked[0]?.value.name ?? sweep.name;
   writeFileSync(join(out, "sweep.yaml"), stringify(sweep));
   const parent = createTracker({ runDir: out });
-  const parentId = await parent.startRun({ experimentName: sweep.name, runName: `sweep-${sweep.name}`, params: { base: sweep.base, runs: String(total) }, tags: { "mnemo.sweep": "true" } });
+  const parentId = await parent.startRun({ experimentName, runName: `sweep-${sweep.name}`, params: { base: sweep.base, runs: String(total) }, tags: { "mnemo.sweep": "true" } });
 
   const rows: { point: Record<string, Value>; seed: number; runDir: string; acc: number; aia: number }[] = [];
   let k = 0;
   for (const point of points) {
     for (const seed of sweep.seeds) {
       k++;
-      const overrides = [...fixed, ...Object.entries(point).map(([key, v]) => toOverride(key, v)), `seed=${seed}`];
+      const overrides = [...childDir, ...fixed, ...Object.entries(point).map(([key, v]) => toOverride(key, v)), `seed=${seed}`];
       process.stdout.write(`\n[${k}/${total}] ${overrides.join(" ")}\n`);
       const args = { configFile: base, overrides, quiet, parentRunId: parentId };
       const { result, runDir } = quiet ? await runFromConfig({ ...args, log: () => {} }) : await runWithReporter(args);

@@ -24,6 +24,7 @@ import {
   labelsToTensor,
   packRows,
   ProgressBar,
+  taskLabel,
   treeKeys,
 } from "@mnemo/core";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizers.js";
@@ -168,12 +169,15 @@ export class SupervisedLearner implements Learner {
     const n = task.train.count;
     const stepsPerEpoch = Math.ceil(n / cfg.batchSize);
     const totalSteps = Math.min(cfg.epochs * stepsPerEpoch, cfg.maxStepsPerTask ?? Infinity);
-    const bar = new ProgressBar({ label: `task ${task.index + 1}/${context.stream.numTasks}`, total: totalSteps * cfg.batchSize, unit: "img", silent: this.options.quiet });
+    // The bar counts images, and an epoch's last batch is usually short: steps x batch size would
+    // overshoot the real total, and the bar would end below 100%.
+    const images = (steps: number): number => imagesInSteps(steps, n, cfg.batchSize);
+    const bar = new ProgressBar({ label: taskLabel(task.index, context.stream.numTasks), total: images(totalSteps), unit: "img", silent: this.options.quiet });
     const batching = this.options.rng.stream("batching");
     const norm = context.stream.normalization;
     const startEpoch = resume?.epoch ?? 0;
     let step = resume ? resume.epoch * stepsPerEpoch + resume.iteration : 0;
-    if (resume) bar.skip(Math.min(step, totalSteps) * cfg.batchSize);
+    if (resume) bar.skip(images(Math.min(step, totalSteps)));
     for (let epoch = startEpoch; epoch < cfg.epochs && step < totalSteps; epoch++) {
       const order = resume && epoch === startEpoch ? resume.order : Int32Array.from(batching.permutation(n));
       for (let it = resume && epoch === startEpoch ? resume.iteration : 0; it < stepsPerEpoch && step < totalSteps; it++, step++) {
@@ -198,10 +202,10 @@ export class SupervisedLearner implements Learner {
         this.trainedImages += idx.length;
         for (const p of this.plugins) p.onStepEnd?.({ ...batchEvent, batch });
         disposeBatch(batch);
-        if (step % 20 === 0 || step === totalSteps - 1) {
-          this.lastLoss = loss;
-          context.tracker.logMetrics({ train_loss: loss, lr }, context.step);
-        }
+        // The bar shows every step's loss (after a resume too, where the logging cadence below
+        // would leave it unset); the tracker gets every 20th.
+        this.lastLoss = loss;
+        if (step % 20 === 0 || step === totalSteps - 1) context.tracker.logMetrics({ train_loss: loss, lr }, context.step);
         bar.tick(idx.length, `loss ${this.lastLoss.toFixed(3)}`);
         this.progress = { task: task.index, epoch, iteration: it + 1, order };
         // Not after the task's last step: a checkpoint there would resume past the epoch's
@@ -228,7 +232,7 @@ export class SupervisedLearner implements Learner {
     if (this.selection) {
       const best = this.selection.restore(this.model);
       this.selection = undefined;
-      context.log(`task ${task.index + 1}: kept epoch ${best.epoch + 1} (validation accuracy ${best.accuracy.toFixed(2)}%)`);
+      context.log(`task ${task.index}: kept epoch ${best.epoch + 1} (validation accuracy ${best.accuracy.toFixed(2)}%)`);
     }
     context.tracker.logMetrics({ [`task${task.index}_images_per_sec`]: bar.rate() }, context.step);
     for (const p of this.plugins) await p.onTaskEnd?.(event);
@@ -436,4 +440,10 @@ function disposeBatch(batch: Batch, keep?: Batch): void {
 /** Resolves after pending macrotasks (signal handlers, timers) have had a chance to run. */
 function turnEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
+/** Images in the first `steps` optimizer steps of epochs over `n` images in batches of `batchSize` (the last batch of an epoch is short). */
+export function imagesInSteps(steps: number, n: number, batchSize: number): number {
+  const perEpoch = Math.ceil(n / batchSize);
+  return Math.floor(steps / perEpoch) * n + Math.min(n, (steps % perEpoch) * batchSize);
 }
