@@ -51,7 +51,7 @@ export interface ParsedArgs {
 
 /** A mistake on the command line: exit code 2 and the command's usage line. */
 export function usageError(spec: CommandSpec, problem: string): ConfigError {
-  return new ConfigError(`${problem}\n${usageLine(spec)}\n(see mnemo ${spec.name} --help)`, { file: `mnemo ${spec.name}` });
+  return new ConfigError(`${problem}\n${usageLine(spec)}\n(see mnemo ${spec.name} --help)`, { file: spec.name });
 }
 
 function allOptions(spec: CommandSpec): OptionSpec[] {

@@ -241,6 +241,7 @@ export function loadConfig<S extends z.ZodType>(file: string, schema: S, options
   if (!isMap(doc.contents)) {
     throw new ConfigError(`expected a YAML mapping of keys (e.g. "name: split-mnist"), got ${describeKind(doc.contents)}`, { file, line: 1 });
   }
+  const original = doc.clone();
   const overrides = (options.overrides ?? []).map((o) => setOverride(doc, o));
   const overrideOf = (key: string): { path: PathSegment[]; text: string } | undefined =>
     [...overrides].reverse().find((o) => key === formatPath(o.path) || key.startsWith(formatPath(o.path) + "."));
@@ -250,6 +251,8 @@ export function loadConfig<S extends z.ZodType>(file: string, schema: S, options
     const key = formatPath(path);
     // The key is printed once, after the location: `--set training.lr: expected ...`.
     if (overrideOf(key)) return { file: "--set" };
+    // A key only a --set created (a misspelt section, `--set trainig.lr=...`) is the --set's, not the file's.
+    if (path.length > 0 && !original.hasIn(path) && overrides.some((o) => formatPath(o.path).startsWith(key + "."))) return { file: "--set" };
     // Walk down as far as the document goes: a missing key is reported at its parent.
     for (let n = path.length; n >= 0; n--) {
       const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true)) as YamlNode | undefined;

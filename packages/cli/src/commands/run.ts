@@ -36,12 +36,13 @@ function checkSetSpacing(argv: readonly string[]): void {
 
 /** argv -> RunArgs, or `undefined` when --help was asked for (the help is printed). */
 export function parseRunArgs(argv: string[], print: (text: string) => void = (t) => process.stdout.write(t)): RunArgs | undefined {
+  const wantsHelp = argv.some((a) => a === "--help" || a === "-h");
+  if (!wantsHelp) checkSetSpacing(argv);
   const parsed = parseArgs(runSpec, argv);
   if (parsed.help) {
     print(formatHelp(runSpec));
     return undefined;
   }
-  checkSetSpacing(argv);
   const overrides = parsed.options.get("--set") ?? [];
   const configFile = parsed.positionals[0];
   const quiet = flag(parsed, "--quiet");
