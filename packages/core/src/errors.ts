@@ -47,6 +47,8 @@ export interface DataErrorDetails {
   offset?: number;
   expectedBytes?: number;
   actualBytes?: number;
+  /** A well-formed file under an official name with another record count than the release (refused by `incomplete: "refuse"`). */
+  incomplete?: boolean;
 }
 
 /** Missing, truncated, corrupt or mislabelled data. Names the file (and offset/URL when known). */

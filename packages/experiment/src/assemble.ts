@@ -5,6 +5,7 @@
 import {
   type Backbone,
   ConfigError,
+  DataError,
   type EvaluationProtocol,
   type LoadedConfig,
   type Plugin,
@@ -140,7 +141,13 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     mirror: options.mirror,
     checksums: options.checksums,
     incomplete: config.data.incomplete,
-  }).catch(relocate);
+  }).catch((err: unknown) => {
+    // The loader names the file and the official copy; the run config's own switch is ours to name.
+    if (err instanceof DataError && err.details.incomplete) {
+      throw new DataError(`${err.message} Or run on it anyway with data.incomplete: warn (the numbers are then not comparable to published ones).`, err.details, { cause: err });
+    }
+    return relocate(err);
+  });
   checkSizes(config, stream, errorAt);
   const rng = new SeededRng(config.seed);
   const backbone = makeBackbone(config, stream, errorAt);

@@ -151,6 +151,7 @@ function incompleteFiles(rel: CifarRelease, files: readonly FileRecords[], polic
         url: rel.url,
         expectedBytes: expected * (rel.variant.labelBytes + 3072),
         actualBytes: f.records * (rel.variant.labelBytes + 3072),
+        incomplete: true,
       });
     }
     warnings.push(problem);

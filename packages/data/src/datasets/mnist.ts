@@ -147,7 +147,7 @@ async function loadIdxDataset(rel: IdxRelease, options: LoadOptions): Promise<Da
   for (const [set, file, expected] of [[train, paths["train-images-idx3-ubyte"], 60_000], [test, paths["t10k-images-idx3-ubyte"], 10_000]] as const) {
     if (set.count === expected) continue;
     const problem = `${file}: ${set.count} images, the official ${rel.name} file has ${expected}: ${set.count < expected ? "incomplete (a subset)" : "not the official file"}, so results are not comparable to published ${rel.name} numbers`;
-    if ((options.incomplete ?? "warn") === "refuse") throw new DataError(`${problem}. Replace it with the official copy (${rel.baseUrl}).`, { file });
+    if ((options.incomplete ?? "warn") === "refuse") throw new DataError(`${problem}. Replace it with the official copy (${rel.baseUrl}).`, { file, incomplete: true });
     warnings.push(problem);
   }
   return {

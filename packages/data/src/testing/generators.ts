@@ -2,8 +2,11 @@
  * Writers for small files in the exact official binary formats, so loaders are tested
  * byte-for-byte without the real datasets (which cannot be downloaded on CI machines).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { create as createTar } from "tar";
 import { gzipSync } from "node:zlib";
 import { RandomStream, streamKey } from "@mnemo/core/rng";
 
@@ -123,4 +126,20 @@ export function writeIdxDataset(folder: string, trainCount: number, testCount: n
     return { images, labels, count: n };
   };
   return { train: make("train", trainCount), test: make("t10k", testCount) };
+}
+
+/**
+ * `cifar-10-binary.tar.gz` in the layout of the official release (`cifar-10-batches-bin/...`),
+ * generated as writeCifar10Folder does, written to `file`; returns its md5 (a mirror serving it
+ * needs `checksums`, the official md5 being that of the real release).
+ */
+export async function writeCifar10Archive(file: string, perBatch: number, testCount: number, seed = 1): Promise<string> {
+  const src = mkdtempSync(join(tmpdir(), "mnemo-cifar10-archive-"));
+  try {
+    writeCifar10Folder(src, perBatch, testCount, seed);
+    await createTar({ gzip: true, file, cwd: src, portable: true }, ["cifar-10-batches-bin"]);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+  }
+  return createHash("md5").update(readFileSync(file)).digest("hex");
 }
