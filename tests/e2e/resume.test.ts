@@ -75,13 +75,20 @@ describe("mnemo run --resume", () => {
     expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).status).toBe("KILLED");
     const manifest = JSON.parse(readFileSync(join(dir, "checkpoint", "manifest.json"), "utf8"));
     expect(manifest.position).toEqual({ task: 1, complete: false });
-    expect(stopped.stdout).toContain(`Continue with: npx mnemo run --resume ${dir}`);
-
-    const resumed = run(["run", "--resume", dir]);
+    // The hint is a command that works as printed after `npm ci` (no global install, no PATH change).
+    const hint = /Continue with: (.+)$/m.exec(stopped.stdout)?.[1] ?? "";
+    expect(hint).toBe(`npx mnemo run --resume ${dir}`);
+    const resumed = spawnSync("sh", ["-c", `${hint} --quiet`], {
+      cwd: root,
+      env: { ...process.env, MLFLOW_TRACKING_URI: join(work, "mlruns") },
+      encoding: "utf8",
+      timeout: 170_000,
+    });
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stdout).toContain("resuming at task 1 (2 of 5)");
     expect(matrix(dir)).toEqual(referenceMatrix());
     expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).status).toBe("FINISHED");
+    expect(existsSync(join(dir, "checkpoint"))).toBe(false); // finished: the bulky state is gone
   });
 
   it("continues a run killed with SIGKILL from its last checkpoint to the bit-identical matrix", async () => {

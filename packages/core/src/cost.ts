@@ -15,6 +15,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Learner } from "./experiment.js";
 import type { ParamTree } from "./param-tree.js";
+import { perTaskKey } from "./metrics.js";
 
 export interface ResourceSample {
   /** Current resident set size. */
@@ -126,9 +127,9 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
  * Flat cost metrics for metrics.json / MLflow: totals (`train_seconds`, `train_cpu_seconds`,
  * `train_images_per_sec`, `eval_*`, `peak_rss_bytes`, `wasm_heap_bytes`, `tensor_bytes`,
  * `param_count`, `forward_macs_per_image`, `forward_flops_per_image`, `buffer_bytes`,
- * `buffer_samples`, `buffer_bytes_per_sample`) and per task `task<i>_train_seconds`,
- * `task<i>_train_cpu_seconds`, `task<i>_train_images_per_sec`, `task<i>_eval_seconds`,
- * `task<i>_peak_rss_bytes`. Values that were not measured are left out.
+ * `buffer_samples`, `buffer_bytes_per_sample`) and per task (`perTaskKey`) `train_seconds/task_<i>`,
+ * `train_cpu_seconds/task_<i>`, `train_images_per_sec/task_<i>`, `eval_seconds/task_<i>`,
+ * `peak_rss_bytes/task_<i>`. Values that were not measured are left out.
  */
 export function costRecord(cost: RunCost): Record<string, number> {
   const out: Record<string, number> = {};
@@ -151,11 +152,11 @@ export function costRecord(cost: RunCost): Record<string, number> {
     if (heaps.length > 0) out["wasm_heap_bytes"] = Math.max(...heaps);
     out["tensor_bytes"] = Math.max(...t.map((c) => c.tensorBytes));
     t.forEach((c, i) => {
-      out[`task${i}_train_seconds`] = c.trainSeconds;
-      out[`task${i}_train_cpu_seconds`] = c.trainCpuSeconds;
-      if (c.trainImages !== undefined && c.trainSeconds > 0) out[`task${i}_train_images_per_sec`] = c.trainImages / c.trainSeconds;
-      out[`task${i}_eval_seconds`] = c.evalSeconds;
-      out[`task${i}_peak_rss_bytes`] = c.peakRssBytes;
+      out[perTaskKey("train_seconds", i)] = c.trainSeconds;
+      out[perTaskKey("train_cpu_seconds", i)] = c.trainCpuSeconds;
+      if (c.trainImages !== undefined && c.trainSeconds > 0) out[perTaskKey("train_images_per_sec", i)] = c.trainImages / c.trainSeconds;
+      out[perTaskKey("eval_seconds", i)] = c.evalSeconds;
+      out[perTaskKey("peak_rss_bytes", i)] = c.peakRssBytes;
     });
   }
   if (cost.parameterCount !== undefined) out["param_count"] = cost.parameterCount;

@@ -408,9 +408,19 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
 ];
 
 /**
- * The summary as flat, self-describing keys (see METRIC_DEFINITIONS), plus `forgetting_task<j>`
- * and `intransigence_task<k>`. Undefined metrics (NaN, e.g. BWT of one task) are left out.
+ * The summary as flat, self-describing keys (see METRIC_DEFINITIONS), plus `forgetting/task_<j>`
+ * and `intransigence/task_<k>`. Undefined metrics (NaN, e.g. BWT of one task) are left out.
  */
+/**
+ * The one naming scheme of per-task metrics: `<metric>/task_<i>` (`accuracy/task_0`,
+ * `train_seconds/task_2`), so MLflow groups them under the metric. Names before it
+ * (`task0_images_per_sec`, `task<i>_train_seconds`, `forgetting_task<j>`) are listed in
+ * packages/experiment/README.md.
+ */
+export function perTaskKey(metric: string, task: number): string {
+  return `${metric}/task_${task}`;
+}
+
 export function metricRecord(summary: MetricSummary): Record<string, number> {
   const out: Record<string, number> = {
     acc_task_macro: summary.accuracyTaskMacro,
@@ -422,8 +432,8 @@ export function metricRecord(summary: MetricSummary): Record<string, number> {
   };
   if (summary.forwardTransfer !== undefined) out["fwt"] = summary.forwardTransfer;
   if (summary.intransigence !== undefined) out["intransigence"] = summary.intransigence;
-  summary.forgettingPerTask.forEach((f, j) => (out[`forgetting_task${j}`] = f));
-  summary.intransigencePerTask?.forEach((v, k) => (out[`intransigence_task${k}`] = v));
+  summary.forgettingPerTask.forEach((f, j) => (out[perTaskKey("forgetting", j)] = f));
+  summary.intransigencePerTask?.forEach((v, k) => (out[perTaskKey("intransigence", k)] = v));
   for (const k of Object.keys(out)) if (!Number.isFinite(out[k])) delete out[k];
   return out;
 }

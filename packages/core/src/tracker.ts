@@ -17,9 +17,19 @@ export interface TrackerRunInfo {
   parentRunId?: string;
 }
 
+/** Where an open run is logged, for the run header: `MLflow: experiment 123, run abc at ./mlruns`. */
+export interface TrackerLocation {
+  /** The server URL (credentials removed) or the file store's folder. */
+  uri: string;
+  experimentId?: string;
+  runId: string;
+}
+
 export interface Tracker {
   /** Opens (or resumes) a run; returns its id. */
   startRun(info: TrackerRunInfo): Promise<string>;
+  /** Where the open run is, when the tracker can say (trackers that keep nothing have no location). */
+  location?(): TrackerLocation | undefined;
   logMetrics(metrics: Record<string, number>, step?: number): void;
   setTags(tags: Record<string, string>): void;
   /** Stores a file under the run's artifacts (e.g. "accuracy_matrix.json", "plots/heatmap.svg"). */

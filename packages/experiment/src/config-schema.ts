@@ -128,6 +128,10 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
   output: z
     .strictObject({
       dir: z.string().min(1).default("runs").describe("Run directories go to <dir>/<name>/<timestamp>-seed<seed>"),
+      keep_checkpoint: z
+        .boolean()
+        .default(false)
+        .describe("Keep checkpoint/ (model, optimizer and buffer state, megabytes) after the run finished; a finished run is never resumed, so by default it is deleted"),
     })
     .prefault({}),
   });

@@ -10,7 +10,7 @@ const HEADER = ["task", "classes", "train s", "eval s", "acc(task)", "A_t", "for
 export function consoleReporter(print: (line: string) => void = (l) => process.stdout.write(l + "\n")): RunObserver {
   const rows: (string | number)[][] = [];
   return {
-    onRunStart({ built, dir }) {
+    onRunStart({ built, dir, tracker }) {
       const { config, backend, stream } = built;
       print(`mnemo ${MNEMO_VERSION} | ${config.name} | seed ${config.seed} | backend ${backend.description} | stream ${stream.name} (${stream.numTasks} tasks, ${stream.numClasses} classes, hash ${stream.hash.slice(0, 12)})`);
       if (built.sampleCounts?.length) {
@@ -19,6 +19,8 @@ export function consoleReporter(print: (line: string) => void = (l) => process.s
       }
       for (const w of built.dataWarnings ?? []) print(`warning: ${w}`);
       print(`run directory: ${dir}`);
+      const at = tracker?.location?.();
+      if (at) print(`MLflow: experiment "${built.config.name}"${at.experimentId ? ` (id ${at.experimentId})` : ""}, run ${at.runId} at ${at.uri}`);
       print("A_t: accuracy on the test samples of tasks 0..t (sample-weighted; the last row's A_t is the final ACC (sample-weighted))");
     },
     onTaskEnd({ taskIndex: i, row, result, seen, extra }) {

@@ -3,7 +3,7 @@
  * task) → checkpoints → the accuracy matrix, with observers (the tracker, a console reporter, your
  * own) told about each stage. `runFromConfig` is what `mnemo run` calls; code gets the same run.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   CheckpointError,
@@ -14,6 +14,7 @@ import {
   ShapeError,
   METRIC_DEFINITIONS,
   MNEMO_COMMAND,
+  perTaskKey,
   taskLabel,
   metricRecord,
   parameterCount,
@@ -51,6 +52,8 @@ export interface RunStartEvent {
   /** Set when the run continues from a checkpoint: the first task still to train. */
   resumedAtTask?: number;
   step: number;
+  /** The run's tracker, already started (its `location()` says where the run is logged). */
+  tracker?: Tracker;
 }
 
 export { FWT_BASELINE_FILE, PER_CLASS_COUNTS_FILE };
@@ -137,7 +140,7 @@ export interface RunOutcome {
 export function perTaskMetrics(e: TaskEndEvent, trainSeconds: number): Record<string, number> {
   const m: Record<string, number> = { seen_accuracy: e.seen.accuracyCurve[e.taskIndex] as number, task_time_sec: trainSeconds };
   e.row.forEach((v, j) => {
-    if (v !== null) m[`accuracy/task_${j}`] = v;
+    if (v !== null) m[perTaskKey("accuracy", j)] = v;
   });
   if (e.taskIndex > 0) {
     m.forgetting = e.seen.forgetting;
@@ -318,7 +321,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   const notify = async <K extends keyof RunObserver>(hook: K, event: Parameters<NonNullable<RunObserver[K]>>[0]): Promise<void> => {
     for (const o of observers) await (o[hook] as ((e: typeof event) => void | Promise<void>) | undefined)?.call(o, event);
   };
-  await notify("onRunStart", { dir, runName, built, resumedAtTask: runner?.nextTask, step: context.step });
+  await notify("onRunStart", { dir, runName, built, resumedAtTask: runner?.nextTask, step: context.step, tracker: experiment.tracker });
   // The destination's run id, so that run.json says which MLflow run mirrors this directory.
   const noteTrackingRunId = (): void => {
     const id = (experiment.tracker as { runId?: string }).runId;
@@ -485,6 +488,8 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   info.status = "FINISHED";
   info.endedAt = new Date().toISOString();
   writeJson(dir, "run.json", info);
+  // Resuming a finished run reads the run directory, never the checkpoint: it is only bulk now.
+  if (!config.output.keep_checkpoint) rmSync(join(dir, CHECKPOINT_DIR), { recursive: true, force: true });
   progress({ phase: "final-artifacts", task: last, step: context.step });
   await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files: runArtifactFiles(dir), extras: { baseline, cost } });
   noteTrackingRunId();

@@ -90,6 +90,9 @@ describe("data.download", () => {
     expect(requests).toEqual(["/cifar/cifar-10-binary.tar.gz"]);
     expect(existsSync(join(dataDir, "cifar-10-binary.tar.gz"))).toBe(true);
     expect(outcome.result.matrix).toHaveLength(2);
+    // A finished run keeps its results, not its checkpoint (output.keep_checkpoint: false).
+    expect(existsSync(join(outcome.runDir, "checkpoint"))).toBe(false);
+    expect(existsSync(join(outcome.runDir, "metrics.json"))).toBe(true);
     // 6 train images per class, 2 of them carved for validation; 2 test images per class; 5 classes per task.
     // 60 train images (2 per class carved for validation) and 20 test images over 2 tasks of 5 classes.
     const counts = lines.filter((l) => /^ {2}task \d: /.test(l)).map((l) => (/^ {2}task (\d): (\d+) train \/ (\d+) validation \/ (\d+) test$/.exec(l) ?? []).slice(1).map(Number));

@@ -17,6 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  perTaskKey,
   cloneTree,
   disposeTree,
   imagesToTensor,
@@ -257,7 +258,7 @@ export class SelfTrainingPlugin implements Plugin {
     const record = { task: this.taskIndex, round: this.round, epoch: event.epoch, scored: candidates.length, selected: index.length, meanConfidence: mean };
     this.rounds.push(record);
     event.context.tracker.logMetrics(
-      { [`st_task${this.taskIndex}_selected`]: index.length, [`st_task${this.taskIndex}_mean_conf`]: Number.isFinite(mean) ? mean : 0 },
+      { [perTaskKey("st_selected", this.taskIndex)]: index.length, [perTaskKey("st_mean_conf", this.taskIndex)]: Number.isFinite(mean) ? mean : 0 },
       event.context.step,
     );
   }

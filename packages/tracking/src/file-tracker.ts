@@ -1,6 +1,6 @@
 import { userInfo } from "node:os";
 import { TrackingError } from "@mnemo/core/errors";
-import type { RunStatus, Tracker, TrackerRunInfo } from "@mnemo/core";
+import type { RunStatus, Tracker, TrackerLocation, TrackerRunInfo } from "@mnemo/core";
 import { validateKey, validateParamValue, validateTagValue } from "./limits.js";
 import { MlflowFileStore, type FileRunInfo, type FileStoreOptions } from "./file-store.js";
 import { MLFLOW_TAGS, type Clock, type KeyValue, type MetricRecord } from "./types.js";
@@ -41,6 +41,10 @@ export class FileTracker implements Tracker {
 
   get runInfo(): FileRunInfo | undefined {
     return this.run;
+  }
+
+  location(): TrackerLocation | undefined {
+    return this.run ? { uri: this.store.root, experimentId: this.run.experimentId, runId: this.run.runId } : undefined;
   }
 
   async startRun(info: TrackerRunInfo): Promise<string> {

@@ -1,8 +1,9 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
-import { TrackingError } from "@mnemo/core/errors";
-import type { RunStatus, Tracker, TrackerRunInfo } from "@mnemo/core";
+import { MNEMO_COMMAND, TrackingError } from "@mnemo/core/errors";
+import type { RunStatus, Tracker, TrackerLocation, TrackerRunInfo } from "@mnemo/core";
+import { redactUri } from "./redact.js";
 import { MLFLOW_LIMITS, validateArtifactPath, validateKey, validateParamValue, validateTagValue } from "./limits.js";
 import { appendOps, batchOps, PENDING_ARTIFACT_DIR, pendingFile, REJECTED_FILE, type PendingOp } from "./pending.js";
 import { isTransientTrackingError, MlflowRestClient, type MlflowClientOptions, type MlflowRunInfo } from "./rest-client.js";
@@ -77,6 +78,10 @@ export class RestTracker implements Tracker {
     return this.run?.runId;
   }
 
+  location(): TrackerLocation | undefined {
+    return this.run ? { uri: redactUri(this.client.trackingUri), experimentId: this.run.experimentId, runId: this.run.runId } : undefined;
+  }
+
   async startRun(info: TrackerRunInfo): Promise<string> {
     if (this.run) throw new TrackingError(`startRun called twice on one tracker (run ${this.run.runId} is open); create one tracker per run.`);
     const tags: KeyValue[] = Object.entries(info.tags).map(([key, value]) => checkedTag(key, value));
@@ -141,7 +146,7 @@ export class RestTracker implements Tracker {
       appendOps(pendingFile(this.runDir), [
         { v: 1, type: "artifact", trackingUri: this.client.trackingUri, runId: run.runId, experimentId: run.experimentId, artifactUri: run.artifactUri, path, file },
       ]);
-      this.warn(`artifact '${path}' could not be uploaded (${(error as Error).message}); saved to ${abs}. Run \`mnemo sync ${this.runDir}\` later.`);
+      this.warn(`artifact '${path}' could not be uploaded (${(error as Error).message}); saved to ${abs}. Run \`${MNEMO_COMMAND} sync ${this.runDir}\` later.`);
     }
   }
 
@@ -177,7 +182,7 @@ export class RestTracker implements Tracker {
       }
       appendOps(pendingFile(this.runDir), leftovers);
       this.stats.pendingItems += items;
-      this.warn(`MLflow server ${this.client.trackingUri} unavailable; ${items} items written to ${pendingFile(this.runDir)}. Replay them with \`mnemo sync ${this.runDir}\`.`);
+      this.warn(`MLflow server ${this.client.trackingUri} unavailable; ${items} items written to ${pendingFile(this.runDir)}. Replay them with \`${MNEMO_COMMAND} sync ${this.runDir}\`.`);
     }
     if (this.rejections.length > 0) {
       const first = this.rejections[0];
