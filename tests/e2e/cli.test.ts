@@ -59,7 +59,7 @@ describe("mnemo run configs/cil-mnist.yaml", () => {
     expect(readFileSync(join(runPath, "tags", "mnemo.seed"), "utf8")).toBe("0");
     const acc = readFileSync(join(runPath, "metrics", "final_average_accuracy"), "utf8").trim().split(" ");
     expect(Number(acc[1])).toBeCloseTo(metrics.final.final_average_accuracy, 6);
-    expect(readFileSync(join(runPath, "metrics", "accuracy", "task_0"), "utf8").trim().split("\n")).toHaveLength(5);
+    expect(readFileSync(join(runPath, "metrics", "accuracy_task0"), "utf8").trim().split("\n")).toHaveLength(5);
     expect(readFileSync(join(runPath, "artifacts", "accuracy_matrix.json"), "utf8")).toContain("matrix");
   });
 

@@ -71,7 +71,7 @@ describe("examples", () => {
     expect(JSON.parse(readFileSync(join(runDir, "accuracy_matrix.json"), "utf8")).matrix).toEqual(cliMatrix);
     const a = storedRun(join(out, "mlruns-cli"));
     const b = storedRun(join(out, "mlruns-code"));
-    expect(Object.keys(a.metrics)).toContain("accuracy/task_4");
+    expect(Object.keys(a.metrics)).toContain("accuracy_task4");
     expect(b.params).toEqual(a.params);
     expect(b.metrics).toEqual(a.metrics);
   });

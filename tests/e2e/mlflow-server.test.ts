@@ -43,7 +43,7 @@ describe("mnemo run → MLflow server", () => {
     expect(run.tags.get("mnemo.backend")).toMatch(/^wasm/);
     // One accuracy row per task, each logged exactly once despite the injected failures.
     for (let j = 0; j < 5; j++) {
-      const history = server.metricHistory(run.info.run_id, `accuracy/task_${j}`);
+      const history = server.metricHistory(run.info.run_id, `accuracy_task${j}`);
       expect(history.map((m) => m.step)).toEqual([0, 1, 2, 3, 4]);
       expect(history.map((m) => m.value)).toEqual(result.matrix.map((row) => row[j]));
     }

@@ -127,9 +127,9 @@ const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
  * Flat cost metrics for metrics.json / MLflow: totals (`train_seconds`, `train_cpu_seconds`,
  * `train_images_per_sec`, `eval_*`, `peak_rss_bytes`, `wasm_heap_bytes`, `tensor_bytes`,
  * `param_count`, `forward_macs_per_image`, `forward_flops_per_image`, `buffer_bytes`,
- * `buffer_samples`, `buffer_bytes_per_sample`) and per task (`perTaskKey`) `train_seconds/task_<i>`,
- * `train_cpu_seconds/task_<i>`, `train_images_per_sec/task_<i>`, `eval_seconds/task_<i>`,
- * `peak_rss_bytes/task_<i>`. Values that were not measured are left out.
+ * `buffer_samples`, `buffer_bytes_per_sample`) and per task (`perTaskKey`) `train_seconds_task<i>`,
+ * `train_cpu_seconds_task<i>`, `train_images_per_sec_task<i>`, `eval_seconds_task<i>`,
+ * `peak_rss_bytes_task<i>`. Values that were not measured are left out.
  */
 export function costRecord(cost: RunCost): Record<string, number> {
   const out: Record<string, number> = {};

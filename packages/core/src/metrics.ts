@@ -408,17 +408,17 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
 ];
 
 /**
- * The summary as flat, self-describing keys (see METRIC_DEFINITIONS), plus `forgetting/task_<j>`
- * and `intransigence/task_<k>`. Undefined metrics (NaN, e.g. BWT of one task) are left out.
+ * The summary as flat, self-describing keys (see METRIC_DEFINITIONS), plus `forgetting_task<j>`
+ * and `intransigence_task<k>`. Undefined metrics (NaN, e.g. BWT of one task) are left out.
  */
 /**
- * The one naming scheme of per-task metrics: `<metric>/task_<i>` (`accuracy/task_0`,
- * `train_seconds/task_2`), so MLflow groups them under the metric. Names before it
- * (`task0_images_per_sec`, `task<i>_train_seconds`, `forgetting_task<j>`) are listed in
- * packages/experiment/README.md.
+ * The one naming scheme of per-task metrics: `<metric>_task<i>` (`accuracy_task0`,
+ * `train_seconds_task2`, `forgetting_task1`). Not `<metric>/task_<i>`: MLflow stores a metric
+ * `train_seconds` as a file, so `train_seconds/task_0` beside it cannot exist. Names before this
+ * scheme are listed in packages/experiment/README.md.
  */
 export function perTaskKey(metric: string, task: number): string {
-  return `${metric}/task_${task}`;
+  return `${metric}_task${task}`;
 }
 
 export function metricRecord(summary: MetricSummary): Record<string, number> {

@@ -183,10 +183,10 @@ describe("metrics: named variants", () => {
   it("metricRecord writes the documented keys and leaves undefined metrics out", () => {
     const rec = metricRecord(summarize(R, { baseline: b, jointReference: [95, 90, 88] }));
     expect(rec).toMatchObject({ acc_task_macro: expect.closeTo(63.3333333333, 9), bwt: -32.5, fwt: expect.closeTo(1.5, 12), forgetting: 32.5, intransigence: 6 });
-    expect(rec["forgetting/task_0"]).toBe(50);
-    expect(rec["intransigence/task_2"]).toBe(8);
+    expect(rec["forgetting_task0"]).toBe(50);
+    expect(rec["intransigence_task2"]).toBe(8);
     const documented = new Set(METRIC_DEFINITIONS.map((d) => d.key));
-    for (const k of Object.keys(rec)) expect(documented.has(k.replace(/\/task_\d+$/, ""))).toBe(true);
+    for (const k of Object.keys(rec)) expect(documented.has(k.replace(/_task\d+$/, ""))).toBe(true);
     const single = metricRecord(summarize([[70]]));
     expect(single).toEqual({ acc_task_macro: 70, acc_sample_weighted: 70, aia_sample_weighted: 70, aia_task_macro: 70 });
   });

@@ -108,7 +108,7 @@ describe("a run's honest numbers", () => {
     const J = joint.outcome.result.matrix;
     const expected = [0, 1, 2].map((k) => (J[k]?.[k] as number) - (R[k]?.[k] as number));
     expect(metrics["final"]?.["intransigence"]).toBeCloseTo(expected.reduce((a, b) => a + b, 0) / 3, 10);
-    expect(metrics["final"]?.["intransigence/task_2"]).toBeCloseTo(expected[2] as number, 10);
+    expect(metrics["final"]?.["intransigence_task2"]).toBeCloseTo(expected[2] as number, 10);
     // Another stream (another seed draws other validation images) is refused before training.
     const other = config({ evaluation: { joint_reference: joint.outcome.runDir } });
     const err = await run(experimentConfig({ ...other.value, seed: 4 } as unknown as Record<string, unknown>)).catch((e: unknown) => e);

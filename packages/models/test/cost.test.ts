@@ -92,7 +92,7 @@ describe("run cost from runExperiment", () => {
     expect(rec["eval_images_per_sec"]).toBeCloseTo(40 / (rec["eval_seconds"] as number), 6);
     expect(rec["param_count"]).toBe(4 * 8 + 8 + 8 * 4 + 4);
     expect(rec["forward_flops_per_image"]).toBe(2 * (4 * 8 + 8 * 4));
-    expect(rec["peak_rss_bytes/task_1"]).toBeGreaterThanOrEqual(rec["peak_rss_bytes/task_0"] as number);
+    expect(rec["peak_rss_bytes_task1"]).toBeGreaterThanOrEqual(rec["peak_rss_bytes_task0"] as number);
     learner.dispose();
   });
 });

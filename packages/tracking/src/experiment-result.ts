@@ -1,5 +1,6 @@
 import { stringify as toYaml } from "yaml";
 import type { Tracker } from "@mnemo/core";
+import { perTaskKey } from "@mnemo/core/metrics";
 import { flattenConfig } from "./flatten.js";
 import { accuracyMatrixCsv, accuracyMatrixJson, readRunDir, type ExperimentResult } from "./run-dir.js";
 import { accuracyCurvesSvg, accuracyHeatmapSvg } from "./svg.js";
@@ -30,7 +31,7 @@ export function runTags(result: ExperimentResult): Record<string, string> {
 
 /**
  * Logs a finished experiment as one MLflow run: flattened config as params, per-step metrics,
- * the accuracy matrix as per-task metrics (`accuracy/task_<j>` at step i) and as JSON/CSV/SVG
+ * the accuracy matrix as per-task metrics (`accuracy_task<j>` at step i) and as JSON/CSV/SVG
  * artifacts, then closes the run with the experiment's status. Returns the run id.
  */
 export async function logExperimentResult(tracker: Tracker, result: ExperimentResult, options: LogResultOptions = {}): Promise<string> {
@@ -56,7 +57,7 @@ export async function logExperimentResult(tracker: Tracker, result: ExperimentRe
     result.accuracy.matrix.forEach((row, step) => {
       const m: Record<string, number> = {};
       row.forEach((v, j) => {
-        if (v !== null) m[`accuracy/task_${j}`] = v;
+        if (v !== null) m[perTaskKey("accuracy", j)] = v;
       });
       if (Object.keys(m).length > 0) tracker.logMetrics(m, step);
     });

@@ -116,12 +116,12 @@ describe("run directories", () => {
     expect(t.info?.params).toEqual({ "stream.increment": "10", "stream.scenario": "class-incremental", "model.hidden": "[256,256]", lr: "0.01" });
     expect(t.info?.parentRunId).toBe("p".repeat(32));
     expect(t.tags).toMatchObject({ "mnemo.seed": "1", "mnemo.backend": "cpu", "mnemo.gitCommit": "abc123", "mlflow.source.git.commit": "abc123" });
-    expect(t.metrics.filter((m) => m.key === "accuracy/task_0").map((m) => [m.step, m.value])).toEqual([
+    expect(t.metrics.filter((m) => m.key === "accuracy_task0").map((m) => [m.step, m.value])).toEqual([
       [0, 99.1],
       [1, 90.5],
       [2, 80.25],
     ]);
-    expect(t.metrics.filter((m) => m.key === "accuracy/task_2")).toHaveLength(1);
+    expect(t.metrics.filter((m) => m.key === "accuracy_task2")).toHaveLength(1);
     expect(t.metrics.filter((m) => m.key === "avg_accuracy")).toHaveLength(3);
     expect(t.metrics.filter((m) => m.key === "forgetting")).toEqual([{ key: "forgetting", value: 14.2, step: 2 }]);
     expect(t.metrics.filter((m) => m.key === "task_time_sec").map((m) => m.value)).toEqual([1.5, 2.5, 3.5]);
@@ -135,7 +135,7 @@ describe("run directories", () => {
     const runId = await logRunDir(t, dir);
     const runDir = join(tmp.dir, "mlruns", t.runInfo!.experimentId, runId);
     expect(readFileSync(join(runDir, "meta.yaml"), "utf8")).toMatch(/^status: 4$/m);
-    expect(readFileSync(join(runDir, "metrics", "accuracy", "task_1"), "utf8").trim().split("\n").map((l) => l.split(" ").slice(1).join(" "))).toEqual(["97.2 1", "88.0 2"]);
+    expect(readFileSync(join(runDir, "metrics", "accuracy_task1"), "utf8").trim().split("\n").map((l) => l.split(" ").slice(1).join(" "))).toEqual(["97.2 1", "88.0 2"]);
     expect(existsSync(join(runDir, "artifacts", "plots", "accuracy_heatmap.svg"))).toBe(true);
   });
 
