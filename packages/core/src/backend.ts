@@ -13,6 +13,19 @@ import * as tf from "@tensorflow/tfjs";
 import { BackendError } from "./errors.js";
 import { prepareWebgpu, releaseWebgpu } from "./webgpu.js";
 
+/**
+ * tfjs's CPU backend prints "looks like you are running TensorFlow.js in Node.js ... install our
+ * node backend" on its first tensor in Node. Mnemo chooses the backend itself (tfjs-node where it
+ * is installed, else wasm), says which in the run header, and documents the native backends; the
+ * banner only alarms. Only that one message is stopped: the backend's `firstUse` flag, which
+ * gates nothing else, is cleared before anything can use the backend.
+ */
+function silenceCpuBanner(): void {
+  const cpu = tf.findBackend("cpu") as { firstUse?: boolean } | null;
+  if (cpu && typeof cpu.firstUse === "boolean") cpu.firstUse = false;
+}
+silenceCpuBanner();
+
 export const BACKEND_CHOICES = ["auto", "node-gpu", "node", "webgpu", "wasm", "cpu"] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export type ConcreteBackend = Exclude<BackendChoice, "auto">;

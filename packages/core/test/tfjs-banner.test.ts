@@ -1,0 +1,19 @@
+/** tfjs's "install our node backend" banner (printed by its CPU backend in Node) does not reach Mnemo's users. */
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const fixture = join(import.meta.dirname, "fixtures", "cpu-tensor.ts");
+const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", fixture, ...args], { cwd: join(import.meta.dirname, ".."), encoding: "utf8", timeout: 60_000 });
+
+describe("tfjs Node banner", () => {
+  it("is printed by bare tfjs and not once @mnemo/core is loaded", () => {
+    const bare = run([]);
+    expect(bare.stdout).toContain("sum 3");
+    expect(bare.stderr + bare.stdout).toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
+    const withCore = run(["--with-core"]);
+    expect(withCore.status, withCore.stderr).toBe(0);
+    expect(withCore.stdout).toContain("sum 3");
+    expect(withCore.stderr + withCore.stdout).not.toMatch(/running TensorFlow\.js in Node/);
+  }, 120_000);
+});
