@@ -28,6 +28,26 @@ describe("configs/", () => {
     expect((v?.per_class ?? v?.fraction ?? 0) > 0).toBe(true);
   });
 
+  // A config that says it follows another's schedule has that schedule: the comment cannot drift
+  // from the numbers (cil-cifar10-icarl.yaml said batch 64 "keeps the wasm heap under 2 GiB" while
+  // cil-cifar.yaml, whose schedule it claims, runs 128 since the crash was fixed).
+  it.each(configs)("%s: a config that names another's schedule has its epochs, batch size and lr schedule", (file) => {
+    const comments = readFileSync(join(root, "configs", file), "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith("#"))
+      .map((l) => l.replace(/^#\s?/, ""))
+      .join(" ");
+    const named = /the ([\w-]+\.yaml)\s+schedule/.exec(comments)?.[1];
+    if (!named) return;
+    const mine = loadConfig(join(root, "configs", file), experimentConfigSchema).value.training;
+    const theirs = loadConfig(join(root, "configs", named), experimentConfigSchema).value.training;
+    expect({ epochs: mine.epochs, batch_size: mine.batch_size, schedule: mine.schedule.name }, `${file} vs ${named}`).toEqual({
+      epochs: theirs.epochs,
+      batch_size: theirs.batch_size,
+      schedule: theirs.schedule.name,
+    });
+  });
+
   const runnable: [string, string][] = [
     ["til-mnist.yaml", "task-incremental"],
     ["dil-permuted-mnist.yaml", "domain-incremental"],
