@@ -55,6 +55,44 @@ describe("mnemo sweep", () => {
     expect(new Set(parentTags).size).toBe(1);
   });
 
+  it("keeps its runs inside the sweep directory and in one MLflow experiment with the parent", async () => {
+    const work = mkdtempSync(join(tmpdir(), "mnemo-sweep-"));
+    cpSync(resolve(import.meta.dirname, "../../../configs/cil-synthetic.yaml"), join(work, "base.yaml"));
+    writeFileSync(join(work, "sweep.yaml"), `name: where\nbase: base.yaml\nseeds: [0]\ngrid:\n  training.lr: [0.001, 0.01]\nset:\n  training.epochs: 1\n`);
+    const cwd = process.cwd();
+    process.chdir(work);
+    process.env.MLFLOW_TRACKING_URI = join(work, "mlruns");
+    try {
+      expect(await sweepCommand(["sweep.yaml", "--quiet"])).toBe(0);
+    } finally {
+      process.chdir(cwd);
+      delete process.env.MLFLOW_TRACKING_URI;
+    }
+    // Not runs/cil-synthetic/, where the base config's own runs go.
+    expect(readdirSync(join(work, "runs")).sort()).toEqual(["sweeps"]);
+    const stamp = readdirSync(join(work, "runs", "sweeps", "where"))[0] as string;
+    const children = join(work, "runs", "sweeps", "where", stamp, "runs", "cil-synthetic");
+    expect(readdirSync(children)).toHaveLength(2);
+    const summary = JSON.parse(readFileSync(join(work, "runs", "sweeps", "where", stamp, "summary.json"), "utf8"));
+    for (const r of summary.runs as { runDir: string }[]) expect(resolve(work, r.runDir).startsWith(children)).toBe(true);
+    // Parent and children: one experiment (the base config's name), three runs.
+    const experiments = readdirSync(join(work, "mlruns")).filter((d) => /^\d+$/.test(d) && d !== "0");
+    expect(experiments).toHaveLength(1);
+    expect(readdirSync(join(work, "mlruns", experiments[0] as string)).filter((d) => d !== "meta.yaml")).toHaveLength(3);
+  });
+
+  it("--help prints its usage instead of asking for a sweep file", async () => {
+    const out: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
+    try {
+      expect(await sweepCommand(["--help"])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    expect(out.join("")).toContain("usage: mnemo sweep <sweep.yaml>");
+  });
+
   it("rejects a grid key that is not a config key before running anything", async () => {
     const work = mkdtempSync(join(tmpdir(), "mnemo-sweep-"));
     cpSync(resolve(import.meta.dirname, "../../../configs/cil-synthetic.yaml"), join(work, "base.yaml"));
