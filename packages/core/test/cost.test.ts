@@ -42,7 +42,7 @@ describe("cost utilities", () => {
       train_images_per_sec: 200 / 6,
       eval_images_per_sec: 50,
       peak_rss_bytes: 1001,
-      task1_train_images_per_sec: 25,
+      train_images_per_sec_task1: 25,
       buffer_bytes_per_sample: 784,
       forward_flops_per_image: 2000,
     });
