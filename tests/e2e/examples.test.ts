@@ -31,13 +31,8 @@ function storedRun(store: string): { params: Record<string, string>; metrics: Re
   const metrics: Record<string, string[]> = {};
   for (const f of filesUnder(join(runDir, "metrics"))) {
     const key = relative(join(runDir, "metrics"), f);
-<<<<<<< HEAD
-    // Measurements of the machine (wall and CPU time, throughput, process memory, checkpoint size) differ between any two runs.
-    if (/(_sec|_seconds|peak_rss_bytes|wasm_heap_bytes|checkpoint_bytes)$/.test(key)) continue;
-=======
-    // Measurements of the machine (wall and CPU time, throughput, process memory) differ between any two runs.
-    if (/(_sec|_seconds|peak_rss_bytes|wasm_heap_bytes)(_task\d+)?$/.test(key)) continue; // per task too: train_seconds_task0
->>>>>>> 464a36d (examples test: per-task machine measurements (train_seconds_task0, ...) are left out of the code-vs-CLI comparison like their totals)
+    // Measurements of the machine (wall and CPU time, throughput, process memory, checkpoint size) differ between any two runs, per task too (train_seconds_task0).
+    if (/(_sec|_seconds|peak_rss_bytes|wasm_heap_bytes|checkpoint_bytes)(_task\d+)?$/.test(key)) continue;
     metrics[key] = readFileSync(f, "utf8").trim().split("\n").map((l) => {
       const [, value, step] = l.split(" ");
       return `${value}@${step}`;
