@@ -5,11 +5,11 @@
  * directory whose journal already has a run continues that run: same MLflow run, set back to
  * RUNNING, every point logged once per step however often the run was killed and resumed.
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
 import { TrackingError } from "@mnemo/core/errors";
-import type { RunStatus, Tracker, TrackerRunInfo } from "@mnemo/core";
+import type { RunStatus, Tracker, TrackerLocation, TrackerRunInfo } from "@mnemo/core";
 import type { BatchEntry, RunDestination, SendUnit } from "./destinations.js";
 import { AckLog, Journal, JournalLock, metricEntry, newJournalId, paramKey, saveArtifactCopy, tagKey, JOURNAL_ID_TAG, type JournalEntry, type JournalTarget, type NewEntry } from "./journal.js";
 import { MLFLOW_LIMITS, validateArtifactPath, validateKey, validateParamValue, validateTagValue } from "./limits.js";
@@ -192,6 +192,17 @@ export class JournalTracker implements Tracker {
   /** The destination's run id (known once the run was created or found there). */
   get runId(): string | undefined {
     return this.sender?.runId;
+  }
+
+  /** Where the run is delivered, once the destination has given it an id (the run header prints it). */
+  location(): TrackerLocation | undefined {
+    const runId = this.runId;
+    if (!runId) return undefined;
+    if (this.target.kind === "rest") return { uri: this.target.uri, runId };
+    // The file store keeps runs under <root>/<experiment id>/<run id>.
+    const root = this.target.root;
+    const experimentId = existsSync(root) ? readdirSync(root).find((e) => existsSync(join(root, e, runId, "meta.yaml"))) : undefined;
+    return { uri: root, runId, ...(experimentId ? { experimentId } : {}) };
   }
 
   get stats(): JournalTrackerStats {
