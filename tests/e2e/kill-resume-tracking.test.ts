@@ -231,9 +231,9 @@ describe("SIGKILL at lifecycle points, then --resume / mnemo sync: one complete 
       }
     }
     expect(killed).toBe(KILLS.length);
-    // The first resume continued inside task 1 from the mid-task checkpoint at step 8.
-    if (logs[1]) expect(logs[1]).toContain("resuming at task 1/5 (step 8)");
-    expect(logs.join("")).not.toMatch(/task 6\/5/);
+    // The first resume continued inside the first task (index 0, as the table names it) from the mid-task checkpoint at step 8.
+    if (logs[1]) expect(logs[1]).toContain("resuming at task 0 (1 of 5), step 8,");
+    expect(logs.join("")).not.toMatch(/task 5 \(6 of 5\)|task 6\/5/);
     const last = await runChild({ resume: dir }, env);
     expect(last.outcome).toBe("finished");
     if (KILLS[KILLS.length - 1]?.phase === "final-artifacts" && killed === KILLS.length) expect(last.stderr).toContain("its tracking was completed");
