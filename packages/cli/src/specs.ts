@@ -8,7 +8,7 @@ const ENVIRONMENT = [
   "environment:",
   "  MNEMO_DATA_DIR       where datasets are read from / downloaded to (default ~/.cache/mnemo/datasets)",
   "  MNEMO_DOWNLOAD=0     never download a missing dataset (the run stops and says which file to put where)",
-  "  MNEMO_BACKEND        auto | node-gpu | node | wasm | cpu (overrides the config's backend:)",
+  "  MNEMO_BACKEND        auto | node-gpu | node | webgpu | wasm | cpu (overrides the config's backend:)",
   "  MLFLOW_TRACKING_URI  http(s)://server or a path (default ./mlruns)",
 ].join("\n");
 
