@@ -43,6 +43,14 @@ export interface SeedResult {
   trainSeconds: number;
   trainImagesPerSec: number | null;
   peakRssBytes: number | null;
+  /** Wall seconds of the whole run (start to end in run.json: data, training, evaluation, FWT baseline). */
+  wallSeconds?: number | null;
+  bwt?: number | null;
+  fwt?: number | null;
+  bufferBytes?: number | null;
+  paramCount?: number | null;
+  /** Few-shot rows: the last session's base/novel accuracy, their harmonic mean, and the FSCIL average / performance drop. */
+  fscil?: Record<string, number>;
   backend: string;
   machine: string;
   date: string;
@@ -67,9 +75,14 @@ export async function runRowSeed(row: ResultRow, seed: number, outDir: string, q
     final: Record<string, number>;
     validation?: Record<string, number>;
     cost: Record<string, number>;
+    perStep?: Record<string, number>[];
   };
-  const run = JSON.parse(readFileSync(join(outcome.runDir, "run.json"), "utf8")) as { backend: string };
+  const run = JSON.parse(readFileSync(join(outcome.runDir, "run.json"), "utf8")) as { backend: string; startedAt?: string; endedAt?: string };
   const f = metrics.final;
+  const last = metrics.perStep?.[metrics.perStep.length - 1] ?? {};
+  const fscilKeys = ["session_accuracy", "base_accuracy", "novel_accuracy", "harmonic_mean", "fscil_avg", "fscil_pd"];
+  const fscil = Object.fromEntries(fscilKeys.filter((k) => typeof last[k] === "number").map((k) => [k, last[k] as number]));
+  const wall = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null;
   return {
     seed,
     runDir: outcome.runDir,
@@ -81,6 +94,12 @@ export async function runRowSeed(row: ResultRow, seed: number, outDir: string, q
     trainSeconds: metrics.cost["train_seconds"] ?? 0,
     trainImagesPerSec: metrics.cost["train_images_per_sec"] ?? null,
     peakRssBytes: metrics.cost["peak_rss_bytes"] ?? null,
+    wallSeconds: wall,
+    bwt: f["bwt"] ?? null,
+    fwt: f["fwt"] ?? null,
+    bufferBytes: metrics.cost["buffer_bytes"] ?? null,
+    paramCount: metrics.cost["param_count"] ?? null,
+    ...(Object.keys(fscil).length > 0 ? { fscil } : {}),
     backend: run.backend,
     machine: `${hostname()} (${cpus().length} cores)`,
     date: new Date().toISOString().slice(0, 10),
@@ -148,6 +167,9 @@ async function main(): Promise<void> {
   const runsDir = resolve(argValue("runs") ?? join(root, "runs/results"));
   const only = argValue("only")?.split(",");
   const force = process.argv.includes("--force");
+  // `--seed N` runs that seed only: a driver can go seed by seed over all rows, so a table cut
+  // short by time has the same seeds in every row rather than 5 seeds of some rows and none of others.
+  const seedOnly = argValue("seed") === undefined ? undefined : Number(argValue("seed"));
   const results = new Map<string, SeedResult[]>();
   for (const row of rowsFile.rows) {
     const selected = !only || only.includes(row.id);
@@ -158,7 +180,7 @@ async function main(): Promise<void> {
         list.push(JSON.parse(readFileSync(cache, "utf8")) as SeedResult);
         continue;
       }
-      if (!selected) continue;
+      if (!selected || (seedOnly !== undefined && seed !== seedOnly)) continue;
       process.stderr.write(`results: ${row.id} seed ${seed} ...\n`);
       const r = await runRowSeed(row, seed, join(runsDir, row.id, "runs"));
       mkdirSync(dirname(cache), { recursive: true });
