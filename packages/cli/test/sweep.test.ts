@@ -35,10 +35,18 @@ describe("mnemo sweep", () => {
     const stamp = readdirSync(sweepDir)[0] as string;
     const summary = JSON.parse(readFileSync(join(sweepDir, stamp, "summary.json"), "utf8"));
     expect(summary.runs).toHaveLength(4);
-    expect(summary.summary.map((s: { point: Record<string, number>; runs: number }) => [s.point["training.lr"], s.runs])).toEqual([
-      [0.001, 2],
-      [0.01, 2],
+    // Ranked on validation (the base config has a validation split): rank 1 has the higher mean
+    // validation ACC, whatever the test numbers say.
+    expect(summary.rankedBy).toBe("validation.acc_task_macro");
+    expect(summary.note).toMatch(/ranked by validation/);
+    type Point = { point: Record<string, number>; runs: number; rank: number; val_acc_task_macro: { mean: number } };
+    const points = summary.summary as Point[];
+    expect(points.map((s) => s.point["training.lr"]).sort()).toEqual([0.001, 0.01]);
+    expect(points.map((s) => [s.rank, s.runs])).toEqual([
+      [1, 2],
+      [2, 2],
     ]);
+    expect(points[0]!.val_acc_task_macro.mean).toBeGreaterThanOrEqual(points[1]!.val_acc_task_macro.mean);
     // Children carry the parent's run id (MLflow's nested-run tag).
     const mlruns = join(work, "mlruns");
     const parentTags: string[] = [];

@@ -31,6 +31,7 @@ export { syncRun, closeCrashedRuns, runArtifactFiles, type SyncRunResult } from 
 export { importComponents, importComponentsOf, resolveImport } from "./imports.js";
 export { consoleReporter } from "./console-reporter.js";
 export { formatTable, pct } from "./table.js";
+export { summarizeSweep, formatSweepSummary, readSweepRunMetrics, type SweepRun, type SweepRunMetrics, type SweepSummary, type SweepPointSummary } from "./sweep-summary.js";
 export { CHECKPOINT_DIR, configHash, loadRunCheckpoint, saveRunCheckpoint, type RunnerState, type CheckpointCost } from "./checkpointing.js";
 export { installInterruptHandler, setStopCheck, type InterruptHandle } from "./interrupt.js";
 export { createRunDir, resumeConfigFile, gitInfo, writeJson, writeFileAtomic, RUN_ARTIFACTS, FWT_BASELINE_FILE, type RunInfo } from "./run-dir.js";

@@ -11,13 +11,13 @@
  *     model.hidden: [[400, 400], [100]]
  *   set: { training.epochs: 1 }      # fixed overrides for every run
  *
- * Hygiene: the table reports the runs' metrics; choose hyper-parameters on a validation split
- * (stream.validation + training.select_best), never by these test numbers.
+ * The summary ranks grid points by validation ACC only (@mnemo/experiment's summarizeSweep); test
+ * numbers are printed beside it and never order it. Points without stream.validation are unranked.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { loadConfig, positiveInt, summarize } from "@mnemo/core";
-import { formatTable, loadExperimentConfig, pct, runFromConfig } from "@mnemo/experiment";
+import { loadConfig, positiveInt } from "@mnemo/core";
+import { formatSweepSummary, loadExperimentConfig, readSweepRunMetrics, runFromConfig, summarizeSweep, type SweepRun } from "@mnemo/experiment";
 import { createTracker } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { z } from "zod";
@@ -45,12 +45,6 @@ export function gridPoints(grid: Record<string, Value[]>): Record<string, Value>
 }
 
 const toOverride = (key: string, v: Value): string => `${key}=${typeof v === "string" ? v : JSON.stringify(v)}`;
-
-function meanStd(xs: number[]): { mean: number; std: number } {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
-  return { mean, std };
-}
 
 export async function sweepCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs(sweepSpec, argv);
@@ -81,33 +75,26 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const parent = createTracker({ runDir: out });
   const parentId = await parent.startRun({ experimentName, runName: `sweep-${sweep.name}`, params: { base: sweep.base, runs: String(total) }, tags: { "mnemo.sweep": "true" } });
 
-  const rows: { point: Record<string, Value>; seed: number; runDir: string; acc: number; aia: number }[] = [];
+  const rows: { point: Record<string, Value>; seed: number; runDir: string }[] = [];
+  const runs: SweepRun[] = [];
   let k = 0;
-  for (const point of points) {
+  for (const [pointIndex, point] of points.entries()) {
     for (const seed of sweep.seeds) {
       k++;
       const overrides = [...childDir, ...fixed, ...Object.entries(point).map(([key, v]) => toOverride(key, v)), `seed=${seed}`];
       process.stdout.write(`\n[${k}/${total}] ${overrides.join(" ")}\n`);
       const args = { configFile: base, overrides, quiet, parentRunId: parentId };
-      const { result, runDir } = quiet ? await runFromConfig({ ...args, log: () => {} }) : await runWithReporter(args);
-      const s = summarize(result.matrix, { testSizes: result.testSizes });
-      rows.push({ point, seed, runDir, acc: s.finalAverageAccuracy, aia: s.averageIncrementalAccuracy });
+      const { runDir } = quiet ? await runFromConfig({ ...args, log: () => {} }) : await runWithReporter(args);
+      rows.push({ point, seed, runDir });
+      runs.push({ pointIndex, seed, metrics: readSweepRunMetrics(runDir) });
     }
   }
 
   const keys = Object.keys(sweep.grid);
-  const summary = points.map((point) => {
-    const mine = rows.filter((r) => r.point === point);
-    return { point, runs: mine.length, acc: meanStd(mine.map((r) => r.acc)), aia: meanStd(mine.map((r) => r.aia)) };
-  });
-  process.stdout.write(`\nsweep ${sweep.name}: ${total} runs (${sweep.seeds.length} seeds each), mean ± std\n`);
-  process.stdout.write(
-    formatTable(
-      [...keys, "runs", "final acc", "avg incr acc"],
-      summary.map((s) => [...keys.map((key) => JSON.stringify(s.point[key])), s.runs, `${pct(s.acc.mean)} ± ${pct(s.acc.std)}`, `${pct(s.aia.mean)} ± ${pct(s.aia.std)}`]),
-    ) + "\n",
-  );
-  writeFileSync(join(out, "summary.json"), JSON.stringify({ sweep, runs: rows, summary }, null, 2) + "\n");
+  const summary = summarizeSweep(points, runs);
+  process.stdout.write(`\nsweep ${sweep.name}: ${total} runs (${sweep.seeds.length} seeds each), mean ± std; ${summary.note}\n`);
+  process.stdout.write(formatSweepSummary(summary, keys) + "\n");
+  writeFileSync(join(out, "summary.json"), JSON.stringify({ sweep, runs: rows, rankedBy: summary.rankedBy, note: summary.note, summary: summary.points }, null, 2) + "\n");
   await parent.endRun("FINISHED");
   process.stdout.write(`-> ${out}\n`);
   return 0;
