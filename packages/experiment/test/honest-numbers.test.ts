@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, forwardTransfer, MemoryTracker, summarize } from "@mnemo/core";
 import { buildExperiment, experimentConfig, PER_CLASS_COUNTS_FILE, runBuiltExperiment } from "@mnemo/experiment";
+import { readRunDir, renderReport } from "@mnemo/tracking";
 
 const out = mkdtempSync(join(tmpdir(), "mnemo-honest-"));
 
@@ -99,6 +100,24 @@ describe("a run's honest numbers", () => {
     const cost = metrics["cost"] as Record<string, number>;
     expect(cost["buffer_samples"]).toBe(20);
     expect(cost["buffer_bytes_per_sample"]).toBeGreaterThanOrEqual(8); // an 8-byte image plus label and bookkeeping
+  });
+
+  // Acceptance: FWT in metrics.json, the tracker (MLflow) and the report for every run with
+  // evaluation.future_tasks on (the default), whichever class-incremental method trains it.
+  it.each([
+    ["finetune", undefined],
+    ["er", { name: "er", memory_size: 20 }],
+    ["derpp", { name: "derpp", memory_size: 20 }],
+    ["icarl", { name: "icarl", memory: { policy: "fixed-total", total: 24 } }],
+    ["gdumb", { name: "gdumb", memory_size: 24 }],
+    ["joint", { name: "joint" }],
+  ] as const)("%s: FWT in metrics.json, the tracker and the report", async (_name, method) => {
+    const { outcome, tracker, metrics } = await run(config(method ? { method: { ...method } } : {}));
+    const fwt = metrics["final"]?.["fwt"];
+    expect(typeof fwt).toBe("number");
+    expect(tracker.metrics.some((m) => m.key === "fwt" && m.value === fwt)).toBe(true);
+    const html = renderReport([readRunDir(outcome.runDir)]);
+    expect(html).toMatch(/>fwt( \(mean ± std\))?</);
   });
 
   it("intransigence against a joint run on the same stream (evaluation.joint_reference)", async () => {

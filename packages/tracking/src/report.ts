@@ -60,14 +60,19 @@ const COST_COLUMNS: readonly [key: string, label: string, show: (v: number) => s
 function costTable(runs: readonly RunDirContents[]): string {
   const withCost = runs.filter((r) => r.metrics?.cost);
   if (withCost.length === 0) return "<p>No run recorded its cost (runs from before cost tracking).</p>";
-  const rows = withCost.map((r) => [
-    r.run.runName,
-    r.run.backend,
-    ...COST_COLUMNS.map(([key, , show]) => {
-      const v = r.metrics?.cost?.[key];
-      return v === undefined || !Number.isFinite(v) ? "" : show(v);
-    }),
-  ]);
+  // A run without a cost record keeps its row, marked, so a comparison cannot silently lose it.
+  const rows = runs.map((r) =>
+    r.metrics?.cost
+      ? [
+          r.run.runName,
+          r.run.backend,
+          ...COST_COLUMNS.map(([key, , show]) => {
+            const v = r.metrics?.cost?.[key];
+            return v === undefined || !Number.isFinite(v) ? "" : show(v);
+          }),
+        ]
+      : [r.run.runName, r.run.backend, "not recorded", ...COST_COLUMNS.slice(1).map(() => "")],
+  );
   return table("cost", ["run", "backend", ...COST_COLUMNS.map(([, label]) => label)], rows, 2);
 }
 

@@ -110,6 +110,18 @@ describe("comparing runs", () => {
     expect(renderReport([readRunDir(writeRuns(tmp.dir)[2]!)])).toContain("No run recorded its cost");
   });
 
+  it("keeps a run without a cost record in the cost table, marked 'not recorded', beside runs that have one", () => {
+    const [a, , c] = writeRuns(tmp.dir);
+    const file = join(a!, "metrics.json");
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), cost: { train_images_per_sec: 2500, param_count: 1_000_000 } }));
+    const rows = cells(renderReport([readRunDir(a!), readRunDir(c!)]), "cost");
+    expect(rows.map((r) => r[0])).toEqual(["a-s1", "b-s1"]);
+    expect(rows[0]?.[2]).toBe("2500");
+    expect(rows[0]?.[10]).toBe("1.000");
+    expect(rows[1]?.[2]).toBe("not recorded");
+    expect(rows[1]?.slice(3).every((x) => x === "")).toBe(true);
+  });
+
   it("one run: nothing to diff, a group of one", () => {
     const html = renderReport([readRunDir(writeRuns(tmp.dir)[0]!)]);
     expect(html).toContain("One run: nothing to compare.");
