@@ -24,6 +24,8 @@ export interface ResultRow {
   seeds: number[];
   ci?: boolean;
   published?: { acc: number; spread?: string; source: string };
+  /** How the row's hyper-parameters were chosen (validation, a paper's value, ...): printed under the table. */
+  hyperparameters?: string;
 }
 
 export interface RowsFile {
@@ -119,6 +121,14 @@ const fmt = (xs: (number | null)[], digits = 1): string => {
   return v.length > 1 ? `${mean.toFixed(digits)} ± ${std.toFixed(digits)}` : mean.toFixed(digits);
 };
 
+const mib = (b: number | null | undefined): number | null => (b === null || b === undefined ? null : b / 2 ** 20);
+
+/** "3 of 5" when a row has fewer results than rows.yaml asks for (a run cut short by time), else the seeds. */
+function seedCell(row: ResultRow, rs: readonly SeedResult[]): string {
+  const seeds = rs.map((r) => r.seed).join(", ");
+  return rs.length < row.seeds.length ? `${seeds} (${rs.length} of ${row.seeds.length})` : seeds;
+}
+
 export function renderMarkdown(rows: readonly ResultRow[], results: ReadonlyMap<string, SeedResult[]>, tolerance: number): string {
   const lines = [
     "# Results",
@@ -127,16 +137,22 @@ export function renderMarkdown(rows: readonly ResultRow[], results: ReadonlyMap<
     "Every number is a mean ± sample std over the seeds listed, in percent, from the run's accuracy matrix",
     "through `@mnemo/core`'s metrics module: **ACC** = final accuracy, task-macro (GEM); **ACC sw** = the same,",
     "sample-weighted (PyCIL's `top1`); **AIA** = average incremental accuracy, sample-weighted (iCaRL);",
-    "**F** = forgetting (Chaudhry); **val ACC** = ACC on the validation split (what to select on; never test).",
-    "Cost: training wall seconds per run, stream images per second of training, and the peak RSS of the",
-    "generating process (one process runs the selected rows in order, so a row's peak includes the rows run before it).",
-    "Timings come from a shared 2-core machine with other work on it: noisy.",
+    "**F** = forgetting (Chaudhry); **FWT** = forward transfer against the random-init model (GEM);",
+    "**val ACC** = ACC on the validation split (what to select on; never test).",
+    "Cost: **wall s** = seconds from the run's start to its end (data, training, evaluation, FWT baseline),",
+    "**img/s** = stream images trained per second of training, **peak RSS** = of the process that ran it (these rows ran one process per run: `--only <row> --seed <n>`),",
+    "**buffer** = bytes held by the replay memory at the end. Timings come from a shared 2-core machine with",
+    "other work on it (load average 9-17 while this table was made): noisy, and several times slower than an idle machine.",
+    "A seed count like `0, 1 (2 of 5)` means the row asks for 5 seeds and only these finished in the time there was.",
     `Rows marked CI are re-run by \`tests/e2e/results-table.test.ts\`, which fails if their ACC moves by more than ${tolerance} pp.`,
     "",
-    "| row | seeds | ACC | ACC sw | AIA | F | val ACC | published ACC | train s / run | img/s | peak RSS (MiB) | where |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| row | seeds | ACC | ACC sw | AIA | F | FWT | val ACC | published ACC | wall s / run | img/s | peak RSS (MiB) | buffer (KiB) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   const sources: string[] = [];
+  const hyper: string[] = [];
+  const fscil: string[] = [];
+  const where = new Set<string>();
   for (const row of rows) {
     const rs = results.get(row.id) ?? [];
     if (rs.length === 0) continue;
@@ -145,15 +161,34 @@ export function renderMarkdown(rows: readonly ResultRow[], results: ReadonlyMap<
       sources.push(`${sources.length + 1}. ${row.title}: ${row.published.source}.`);
       published = `${row.published.acc.toFixed(2)} ${row.published.spread ?? ""} [${sources.length}]`.trim();
     }
-    const where = [...new Set(rs.map((r) => `${r.machine}, ${r.backend}, ${r.date}`))].join("; ");
+    if (row.hyperparameters) hyper.push(`- ${row.title}: ${row.hyperparameters}`);
+    for (const r of rs) where.add(`${r.machine}, ${r.backend}, ${r.date}`);
+    const buffer = rs.map((r) => (r.bufferBytes === null || r.bufferBytes === undefined ? null : r.bufferBytes / 1024));
     lines.push(
-      `| ${row.title}${row.ci ? " (CI)" : ""} | ${rs.map((r) => r.seed).join(", ")} | ${fmt(rs.map((r) => r.acc))} | ${fmt(rs.map((r) => r.accSampleWeighted))} | ` +
-        `${fmt(rs.map((r) => r.aia))} | ${fmt(rs.map((r) => r.forgetting))} | ${fmt(rs.map((r) => r.valAcc))} | ${published} | ` +
-        `${fmt(rs.map((r) => r.trainSeconds), 0)} | ${fmt(rs.map((r) => r.trainImagesPerSec), 0)} | ${fmt(rs.map((r) => (r.peakRssBytes === null ? null : r.peakRssBytes / 2 ** 20)), 0)} | ${where} |`,
+      `| ${row.title}${row.ci ? " (CI)" : ""} | ${seedCell(row, rs)} | ${fmt(rs.map((r) => r.acc))} | ${fmt(rs.map((r) => r.accSampleWeighted))} | ` +
+        `${fmt(rs.map((r) => r.aia))} | ${fmt(rs.map((r) => r.forgetting))} | ${fmt(rs.map((r) => r.fwt ?? null))} | ${fmt(rs.map((r) => r.valAcc))} | ${published} | ` +
+        `${fmt(rs.map((r) => r.wallSeconds ?? null), 0)} | ${fmt(rs.map((r) => r.trainImagesPerSec), 0)} | ${fmt(rs.map((r) => mib(r.peakRssBytes)), 0)} | ${fmt(buffer, 0)} |`,
+    );
+    if (rs.some((r) => r.fscil)) {
+      const f = (k: string): string => fmt(rs.map((r) => r.fscil?.[k] ?? null));
+      fscil.push(`| ${row.title} | ${seedCell(row, rs)} | ${f("session_accuracy")} | ${f("base_accuracy")} | ${f("novel_accuracy")} | ${f("harmonic_mean")} | ${f("fscil_avg")} | ${f("fscil_pd")} |`);
+    }
+  }
+  if (fscil.length > 0) {
+    lines.push(
+      "",
+      "Few-shot rows, last session: **session** = sample accuracy over all seen classes (A_t), **base** / **novel** = mean per-class",
+      "accuracy over the base / the novel classes, **HM** = their harmonic mean, **AVG** = mean session accuracy, **PD** = first minus last session.",
+      "",
+      "| row | seeds | session | base | novel | HM | AVG | PD |",
+      "|---|---|---|---|---|---|---|---|",
+      ...fscil,
     );
   }
   lines.push("", "Configs and protocol: see each row's config in [configs/](../configs) and its overrides in rows.yaml.", "");
+  if (hyper.length > 0) lines.push("How each row's hyper-parameters were chosen (no sweep was run for this table; where a value was ever looked at on test data, it says so):", "", ...hyper, "");
   if (sources.length > 0) lines.push("Published numbers:", "", ...sources, "");
+  lines.push("Where the rows ran: " + [...where].join("; ") + ".", "");
   return lines.join("\n");
 }
 
