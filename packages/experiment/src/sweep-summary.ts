@@ -13,11 +13,11 @@ import { formatTable, pct } from "./table.js";
 
 /** The metrics of one finished sweep run, read from its metrics.json. */
 export interface SweepRunMetrics {
-  /** Test ACC, task-macro (GEM), in [0, 1]. */
+  /** Test ACC, task-macro (GEM), in percent. */
   testAccTaskMacro: number;
-  /** Test AIA, sample-weighted (iCaRL), in [0, 1]. */
+  /** Test AIA, sample-weighted (iCaRL), in percent. */
   testAiaSampleWeighted: number;
-  /** Validation ACC, task-macro; null when the run had no validation split. */
+  /** Validation ACC, task-macro, in percent; null when the run had no validation split. */
   valAccTaskMacro: number | null;
 }
 

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { configDiff, groupRuns, isSweepDir, readSweepDir, sweepPoints, type MeanStd, type RunGroup, type SweepContents } from "./compare.js";
+import { configDiff, groupRuns, isSweepDir, meanStd, readSweepDir, sweepPoints, type MeanStd, type RunGroup, type SweepContents } from "./compare.js";
 import { readRunDir, type RunDirContents } from "./run-dir.js";
 import { accuracyCurvesSvg, accuracyHeatmapSvg, accuracyOverlaySvg, escapeXml } from "./svg.js";
 
@@ -28,16 +28,33 @@ function groupTable(id: string, groups: readonly RunGroup[], lead: { head: strin
   return table(id, head, rows, lead.head.length);
 }
 
+/** Mean validation ACC (task-macro) of a group, when every member has a validation split. */
+function validationOf(sweep: SweepContents, group: RunGroup): MeanStd | undefined {
+  const vals = group.members.map((i) => sweep.runs[i]?.metrics?.validation?.["acc_task_macro"]);
+  return vals.length > 0 && vals.every((v): v is number => typeof v === "number" && Number.isFinite(v)) ? meanStd(vals) : undefined;
+}
+
 function sweepSection(sweep: SweepContents, k: number): string {
-  const points = sweepPoints(sweep);
+  // Best validation ACC first, as `mnemo sweep` ranks: the test columns are for reading, never for ordering.
+  const points = sweepPoints(sweep)
+    .map((p, i) => ({ ...p, i, val: validationOf(sweep, p.group) }))
+    .sort((a, b) => (a.val && b.val ? b.val.mean - a.val.mean || a.i - b.i : a.val ? -1 : b.val ? 1 : a.i - b.i));
+  const ranked = points.filter((p) => p.val).length;
   const keys = sweep.gridKeys;
   const overlay = accuracyOverlaySvg(
     points.map((p) => ({ label: keys.map((key) => `${key}=${p.point[key]}`).join(", ") || p.group.label, mean: p.group.curve.map((c) => c?.mean ?? null), std: p.group.curve.map((c) => c?.std ?? null) })),
     { id: `sweep-overlay-${k}`, title: `sweep ${sweep.name}: A_t per grid point, mean ± std over seeds` },
   );
+  const note =
+    ranked > 0
+      ? `Ranked by validation ACC (task-macro), mean over seeds${ranked < points.length ? `; ${points.length - ranked} point(s) without a validation split are listed unranked` : ""}. The other columns are test numbers: read them, do not choose by them.`
+      : "Not ranked: no run has a validation split (stream.validation). These are test-set numbers: do not choose hyper-parameters by them.";
   return `<section id="sweep-${k}" class="sweep"><h2>Sweep ${escapeXml(sweep.name)}</h2>
-<p class="meta">${escapeXml(sweep.dir)}: ${sweep.runs.length} runs, ${points.length} grid points. These are test-set numbers: choose hyper-parameters on a validation split, not from this table.</p>
-${groupTable(`sweep-table-${k}`, points.map((p) => p.group), { head: keys, cells: (_g, i) => keys.map((key) => points[i]!.point[key] ?? "") })}
+<p class="meta">${escapeXml(sweep.dir)}: ${sweep.runs.length} runs, ${points.length} grid points. ${note}</p>
+${groupTable(`sweep-table-${k}`, points.map((p) => p.group), {
+  head: ["rank (val)", ...keys, "val ACC (task-macro)"],
+  cells: (_g, i) => [points[i]!.val ? String(i + 1) : "–", ...keys.map((key) => points[i]!.point[key] ?? ""), formatMeanStd(points[i]!.val)],
+})}
 ${overlay}</section>`;
 }
 

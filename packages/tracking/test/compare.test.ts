@@ -146,15 +146,36 @@ describe("sweep view", () => {
     ]);
     const html = readFileSync(writeReport([sweepDir], join(tmp.dir, "sweep.html")), "utf8");
     const rows = cells(html, "sweep-table-0");
-    expect(rows.map((r) => r.slice(0, 2))).toEqual([
-      ["0.01", "2"],
-      ["0.001", "2"],
+    // No run has a validation split: nothing is ranked, grid order stays.
+    expect(rows.map((r) => r.slice(0, 4))).toEqual([
+      ["–", "0.01", "", "2"],
+      ["–", "0.001", "", "2"],
     ]);
     expect(rows[0]).toContain("75.00 ± 7.07");
     expect(html).toContain('id="sweep-overlay-0"');
-    expect(html).toContain("choose hyper-parameters on a validation split");
+    expect(html).toContain("Not ranked: no run has a validation split");
     // The runs are in the page once each, though found twice (summary.json and the folder).
     expect(cells(html, "final-metrics")).toHaveLength(4);
+  });
+
+  it("ranks the sweep's grid points by validation ACC, not by the test numbers beside it", () => {
+    const sweepDir = join(tmp.dir, "runs", "sweeps", "lr", "2026-01-02T00-00-00");
+    mkdirSync(sweepDir, { recursive: true });
+    const dirs = writeRuns(join(sweepDir, "runs"));
+    writeFileSync(join(sweepDir, "sweep.yaml"), "name: lr\nbase: ../split.yaml\nseeds: [1, 2]\ngrid:\n  training.lr: [0.01, 0.001]\n");
+    // Test ACC favours lr 0.01 (75.0 vs 69.5); validation favours lr 0.001.
+    [50, 52, 80, 82].forEach((v, i) => {
+      const file = join(dirs[i]!, "metrics.json");
+      writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), validation: { acc_task_macro: v } }));
+    });
+    const html = renderReport([], [readSweepDir(sweepDir)]);
+    const rows = cells(html, "sweep-table-0");
+    expect(rows.map((r) => r.slice(0, 3))).toEqual([
+      ["1", "0.001", "81.00 ± 1.41"],
+      ["2", "0.01", "51.00 ± 1.41"],
+    ]);
+    expect(rows[1]).toContain("75.00 ± 7.07");
+    expect(html).toContain("Ranked by validation ACC (task-macro)");
   });
 
   it("a summary.json naming a missing run is an error that names it", () => {
