@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadRows, meanStd, runRowSeed } from "../../tools/results/make-results.js";
+import { loadRows, meanStd, renderMarkdown, runRowSeed, type ResultRow, type SeedResult } from "../../tools/results/make-results.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const table = JSON.parse(readFileSync(join(root, "docs/results.json"), "utf8")) as {
@@ -33,5 +33,45 @@ describe("docs/results.md CI rows", () => {
     for (const seed of row.seeds) accs.push((await runRowSeed(row, seed, out)).acc);
     const expected = table.rows[row.id]?.acc.mean as number;
     expect(Math.abs(meanStd(accs).mean - expected), `${row.id}: measured ${accs.join(", ")} vs table ${expected}`).toBeLessThanOrEqual(tolerance);
+  });
+});
+
+describe("docs/results.md rendering", () => {
+  const seed = (s: number, acc: number, extra: Partial<SeedResult> = {}): SeedResult => ({
+    seed: s,
+    runDir: "x",
+    acc,
+    accSampleWeighted: acc,
+    aia: acc,
+    forgetting: 10,
+    valAcc: acc - 1,
+    trainSeconds: 10,
+    trainImagesPerSec: 1000,
+    peakRssBytes: 512 * 2 ** 20,
+    wallSeconds: 12,
+    fwt: -9,
+    bufferBytes: 2048,
+    backend: "wasm",
+    machine: "vm (2 cores)",
+    date: "2026-12-03",
+    ...extra,
+  });
+  const row = (id: string, extra: Partial<ResultRow> = {}): ResultRow => ({ id, title: id, config: "c.yaml", set: [], seeds: [0, 1, 2, 3, 4], ...extra });
+
+  it("says when a row has fewer seeds than it asks for, and shows FWT, wall time, memory and buffer", () => {
+    const md = renderMarkdown([row("a", { hyperparameters: "lr from the paper, not tuned" })], new Map([["a", [seed(0, 80), seed(1, 82)]]]), 1);
+    const line = md.split("\n").find((l) => l.startsWith("| a |")) as string;
+    expect(line).toContain("| 0, 1 (2 of 5) |");
+    expect(line).toContain("| 81.0 ± 1.4 |");
+    expect(line).toContain("| -9.0 ± 0.0 |"); // FWT
+    expect(line).toContain("| 512 ± 0 | 2 ± 0 |"); // peak RSS MiB, buffer KiB
+    expect(md).toContain("- a: lr from the paper, not tuned");
+  });
+
+  it("gives few-shot rows their session table and leaves rows without results out", () => {
+    const fscil = { session_accuracy: 73.8, base_accuracy: 92, novel_accuracy: 46, harmonic_mean: 61.3, fscil_avg: 85.3, fscil_pd: 22.6 };
+    const md = renderMarkdown([row("f", { seeds: [0] }), row("missing")], new Map([["f", [seed(0, 70, { fscil })]]]), 1);
+    expect(md).toContain("| f | 0 | 73.8 | 92.0 | 46.0 | 61.3 | 85.3 | 22.6 |");
+    expect(md).not.toContain("| missing |");
   });
 });
