@@ -72,6 +72,10 @@ describe("docs/results.md rendering", () => {
     const fscil = { session_accuracy: 73.8, base_accuracy: 92, novel_accuracy: 46, harmonic_mean: 61.3, fscil_avg: 85.3, fscil_pd: 22.6 };
     const md = renderMarkdown([row("f", { seeds: [0] }), row("missing")], new Map([["f", [seed(0, 70, { fscil })]]]), 1);
     expect(md).toContain("| f | 0 | 73.8 | 92.0 | 46.0 | 61.3 | 85.3 | 22.6 |");
+    expect(md).not.toContain("plain prototypes"); // no plain_* metrics, no baseline line
+    const withPlain = { ...fscil, plain_session_accuracy: 73.5, plain_base_accuracy: 92.4, plain_novel_accuracy: 44.7, plain_harmonic_mean: 60.3, plain_fscil_avg: 85.1, plain_fscil_pd: 22.8 };
+    const md2 = renderMarkdown([row("f", { seeds: [0] })], new Map([["f", [seed(0, 70, { fscil: withPlain })]]]), 1);
+    expect(md2).toContain("| f: plain prototypes, same frozen backbone, no calibration | 0 | 73.5 | 92.4 | 44.7 | 60.3 | 85.1 | 22.8 |");
     expect(md).not.toContain("| missing |");
   });
 });

@@ -82,7 +82,8 @@ export async function runRowSeed(row: ResultRow, seed: number, outDir: string, q
   const run = JSON.parse(readFileSync(join(outcome.runDir, "run.json"), "utf8")) as { backend: string; startedAt?: string; endedAt?: string };
   const f = metrics.final;
   const last = metrics.perStep?.[metrics.perStep.length - 1] ?? {};
-  const fscilKeys = ["session_accuracy", "base_accuracy", "novel_accuracy", "harmonic_mean", "fscil_avg", "fscil_pd"];
+  // TEEN runs also report the uncalibrated prototypes on the same frozen backbone as `plain_*`.
+  const fscilKeys = ["session_accuracy", "base_accuracy", "novel_accuracy", "harmonic_mean", "fscil_avg", "fscil_pd"].flatMap((k) => [k, `plain_${k}`]);
   const fscil = Object.fromEntries(fscilKeys.filter((k) => typeof last[k] === "number").map((k) => [k, last[k] as number]));
   const wall = run.startedAt && run.endedAt ? (Date.parse(run.endedAt) - Date.parse(run.startedAt)) / 1000 : null;
   return {
@@ -170,8 +171,12 @@ export function renderMarkdown(rows: readonly ResultRow[], results: ReadonlyMap<
         `${fmt(rs.map((r) => r.wallSeconds ?? null), 0)} | ${fmt(rs.map((r) => r.trainImagesPerSec), 0)} | ${fmt(rs.map((r) => mib(r.peakRssBytes)), 0)} | ${fmt(buffer, 0)} |`,
     );
     if (rs.some((r) => r.fscil)) {
-      const f = (k: string): string => fmt(rs.map((r) => r.fscil?.[k] ?? null));
-      fscil.push(`| ${row.title} | ${seedCell(row, rs)} | ${f("session_accuracy")} | ${f("base_accuracy")} | ${f("novel_accuracy")} | ${f("harmonic_mean")} | ${f("fscil_avg")} | ${f("fscil_pd")} |`);
+      const line = (title: string, p: string): string => {
+        const f = (k: string): string => fmt(rs.map((r) => r.fscil?.[`${p}${k}`] ?? null));
+        return `| ${title} | ${seedCell(row, rs)} | ${f("session_accuracy")} | ${f("base_accuracy")} | ${f("novel_accuracy")} | ${f("harmonic_mean")} | ${f("fscil_avg")} | ${f("fscil_pd")} |`;
+      };
+      fscil.push(line(row.title, ""));
+      if (rs.some((r) => r.fscil?.["plain_session_accuracy"] !== undefined)) fscil.push(line(`${row.title}: plain prototypes, same frozen backbone, no calibration`, "plain_"));
     }
   }
   if (fscil.length > 0) {
