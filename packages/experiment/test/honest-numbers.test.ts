@@ -120,6 +120,16 @@ describe("a run's honest numbers", () => {
     expect(html).toMatch(/>fwt( \(mean ± std\))?</);
   });
 
+  it("joint and GDumb count the images of every retraining, so their img/s exists", async () => {
+    const joint = await run(config({ method: { name: "joint" } }));
+    // Task i trains a fresh model on tasks 0..i: (1 + 2 + 3) x 2 classes x 25 train images x 2 epochs.
+    expect(joint.metrics["cost"]?.["train_images"]).toBe(6 * 2 * 25 * 2);
+    expect(joint.metrics["cost"]?.["train_images_per_sec"]).toBeGreaterThan(0);
+    const gdumb = await run(config({ method: { name: "gdumb", memory_size: 24 } }));
+    // The buffer holds min(24, seen) samples: 24 from the first task on (50 > 24), 2 epochs per task.
+    expect(gdumb.metrics["cost"]?.["train_images"]).toBe(3 * 24 * 2);
+  }, 60_000);
+
   it("intransigence against a joint run on the same stream (evaluation.joint_reference)", async () => {
     const joint = await run(config({ method: { name: "joint" }, evaluation: { future_tasks: false } }));
     const { outcome, metrics } = await run(config({ evaluation: { future_tasks: false, joint_reference: joint.outcome.runDir } }));

@@ -29,6 +29,8 @@ export abstract class RetrainLearner implements Learner {
   readonly plugins: readonly Plugin[];
   protected inner: SupervisedLearner | null = null;
   protected readonly seen = new Set<number>();
+  /** Images trained on by the models already replaced, so the run's img/s counts every retraining. */
+  private imagesOfReplaced = 0;
 
   constructor(protected readonly options: RetrainLearnerOptions) {
     this.plugins = options.plugins ?? [];
@@ -36,6 +38,11 @@ export abstract class RetrainLearner implements Learner {
 
   /** The training set of this task (called once per task, after `seen` includes its classes). */
   protected abstract trainingSet(task: Task): ImageSet;
+
+  /** Images trained on so far, over every model this learner created (the runner's cost counts them per task). */
+  get trainedImages(): number {
+    return this.imagesOfReplaced + (this.inner?.trainedImages ?? 0);
+  }
 
   /** The current model (exists after the first task). */
   get model() {
@@ -46,6 +53,7 @@ export abstract class RetrainLearner implements Learner {
   async learnTask(task: Task, context: ExperimentContext): Promise<void> {
     for (const c of task.classes) this.seen.add(c);
     const train = this.trainingSet(task);
+    this.imagesOfReplaced += this.inner?.trainedImages ?? 0;
     // The plugins outlive each task's model: only the old model goes.
     this.inner?.disposeModel();
     // A fixed head over every class seen so far: the whole model is initialised at once, from "init".
