@@ -1,7 +1,7 @@
 /**
  * Regenerates docs/results.md (and docs/results.json) from tools/results/rows.yaml:
  *
- *   npm run results [-- --only id1,id2] [--rows tools/results/rows.yaml] [--runs runs/results] [--force]
+ *   npm run results [-- --only id1,id2] [--seed N] [--rows tools/results/rows.yaml] [--runs runs/results] [--force] [--no-run]
  *
  * Each (row, seed) runs once through `runFromConfig` (exactly `mnemo run`); its metrics are kept in
  * <runs>/<row>/seed<N>.json, so an interrupted regeneration continues where it stopped and a row
@@ -209,6 +209,8 @@ async function main(): Promise<void> {
   const runsDir = resolve(argValue("runs") ?? join(root, "runs/results"));
   const only = argValue("only")?.split(",");
   const force = process.argv.includes("--force");
+  // `--no-run` only rewrites the table from the runs already there (e.g. after a time-boxed driver stopped).
+  const noRun = process.argv.includes("--no-run");
   // `--seed N` runs that seed only: a driver can go seed by seed over all rows, so a table cut
   // short by time has the same seeds in every row rather than 5 seeds of some rows and none of others.
   const seedOnly = argValue("seed") === undefined ? undefined : Number(argValue("seed"));
@@ -222,7 +224,7 @@ async function main(): Promise<void> {
         list.push(JSON.parse(readFileSync(cache, "utf8")) as SeedResult);
         continue;
       }
-      if (!selected || (seedOnly !== undefined && seed !== seedOnly)) continue;
+      if (noRun || !selected || (seedOnly !== undefined && seed !== seedOnly)) continue;
       process.stderr.write(`results: ${row.id} seed ${seed} ...\n`);
       const r = await runRowSeed(row, seed, join(runsDir, row.id, "runs"));
       mkdirSync(dirname(cache), { recursive: true });
