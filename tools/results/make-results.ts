@@ -145,7 +145,7 @@ export function renderMarkdown(rows: readonly ResultRow[], results: ReadonlyMap<
     "Cost: **wall s** = seconds from the run's start to its end (data, training, evaluation, FWT baseline),",
     "**img/s** = stream images trained per second of training, **peak RSS** = of the process that ran it (these rows ran one process per run: `--only <row> --seed <n>`),",
     "**buffer** = bytes held by the replay memory at the end. Timings come from a shared 2-core machine with",
-    "other work on it (load average 9-17 while this table was made): noisy, and several times slower than an idle machine.",
+    "other work on it (load average 9-27 while this table was made): noisy, and several times slower than an idle machine.",
     "A seed count like `0, 1 (2 of 5)` means the row asks for 5 seeds and only these finished in the time there was.",
     `Rows marked CI are re-run by \`tests/e2e/results-table.test.ts\`, which fails if their ACC moves by more than ${tolerance} pp.`,
     "",
