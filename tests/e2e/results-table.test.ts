@@ -77,5 +77,6 @@ describe("docs/results.md rendering", () => {
     const md2 = renderMarkdown([row("f", { seeds: [0] })], new Map([["f", [seed(0, 70, { fscil: withPlain })]]]), 1);
     expect(md2).toContain("| f: plain prototypes, same frozen backbone, no calibration | 0 | 73.5 | 92.4 | 44.7 | 60.3 | 85.1 | 22.8 |");
     expect(md).not.toContain("| missing |");
+    expect(md).toContain("Rows in rows.yaml with no finished run yet (not in the table): missing.");
   });
 });

@@ -195,6 +195,8 @@ export function renderMarkdown(rows: readonly ResultRow[], results: ReadonlyMap<
     );
   }
   lines.push("", "Configs and protocol: see each row's config in [configs/](../configs) and its overrides in rows.yaml.", "");
+  const notRun = rows.filter((r) => (results.get(r.id) ?? []).length === 0);
+  if (notRun.length > 0) lines.push(`Rows in rows.yaml with no finished run yet (not in the table): ${notRun.map((r) => `${r.title}${r.published ? ` (published ${r.published.acc.toFixed(2)})` : ""}`).join("; ")}.`, "");
   if (hyper.length > 0) lines.push("How each row's hyper-parameters were chosen (no sweep was run for this table; where a value was ever looked at on test data, it says so):", "", ...hyper, "");
   if (sources.length > 0) lines.push("Published numbers:", "", ...sources, "");
   lines.push("Where the rows ran: " + [...where].join("; ") + ".", "");
