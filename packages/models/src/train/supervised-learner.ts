@@ -234,7 +234,7 @@ export class SupervisedLearner implements Learner {
       this.selection = undefined;
       context.log(`task ${task.index}: kept epoch ${best.epoch + 1} (validation accuracy ${best.accuracy.toFixed(2)}%)`);
     }
-    // Throughput per task is the runner's `train_images_per_sec/task_<i>` (the cost record), measured for every learner.
+    // Throughput per task is the runner's `train_images_per_sec_task<i>` (the cost record), measured for every learner.
     for (const p of this.plugins) await p.onTaskEnd?.(event);
   }
 
