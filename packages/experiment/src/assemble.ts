@@ -168,13 +168,16 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     log,
   };
   const plugins: Plugin[] = [];
+  const reporters: ((taskIndex: number) => Record<string, number>)[] = [];
   for (const [i, section] of config.plugins.entries()) {
     const def = registry.plugin(section.name);
     if (!def) throw errorAt(`plugins.${i}.name`, `unknown plugin "${section.name}"`);
-    plugins.push(await def.build(section, { ...base, method: config.method.name, configError: (key, problem) => errorAt(`plugins.${i}.${key}`, problem) }));
+    const plugin = await def.build(section, { ...base, method: config.method.name, configError: (key, problem) => errorAt(`plugins.${i}.${key}`, problem) });
+    plugins.push(plugin);
+    if (def.taskMetrics) reporters.push((t) => def.taskMetrics?.(plugin, t) ?? {});
   }
   const context: MethodContext = { ...base, plugins, configError: errorAt };
-  const method = await methodDef.build(config.method, context);
+  const method = withPluginMetrics(await methodDef.build(config.method, context), reporters);
   const scenario = config.evaluation.scenario ?? (config.stream.kind === "task-incremental" ? "task-incremental" : "class-incremental");
   return {
     config,
@@ -196,13 +199,39 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
   };
 }
 
+/** The method's per-task metrics followed by those of the plugins (one row in metrics.json `perStep`). */
+function withPluginMetrics(method: MethodBuild, reporters: readonly ((taskIndex: number) => Record<string, number>)[]): MethodBuild {
+  if (reporters.length === 0) return method;
+  const own = method.afterTask?.bind(method);
+  return {
+    ...method,
+    async afterTask(taskIndex, partial) {
+      const row = own ? await own(taskIndex, partial) : {};
+      for (const r of reporters) Object.assign(row, r(taskIndex));
+      return row;
+    },
+  };
+}
+
 /** Plugins only compose with gradient methods, and no two components may claim the same capability. */
 function checkComposition(config: ExperimentConfig, registry: Registry, errorAt: (path: string, problem: string) => ConfigError): void {
   const method = registry.method(config.method.name);
   if (!method) return;
   if (config.plugins.length > 0 && !method.acceptsPlugins) {
-    throw errorAt("plugins", `method "${method.name}" does not take plugins (it trains no gradient learner they could hook into); remove plugins: or use er, derpp, finetune, joint or icarl`);
+    const first = config.plugins[0]?.name;
+    throw errorAt(
+      "plugins.0.name",
+      `method.name "${method.name}" and plugins[0] (${first}) cannot be combined: ${method.name} trains no gradient learner a plugin could hook into; remove plugins: or use er, derpp, finetune, joint or icarl`,
+    );
   }
+  config.plugins.forEach((section, i) => {
+    if (registry.plugin(section.name)?.needsValidation?.(section) && !hasValidationSplit(config.stream)) {
+      throw errorAt(
+        `plugins.${i}.name`,
+        `${section.name} chooses on the validation split, but stream.validation is missing (or 0): add stream.validation: { per_class: 100 } (or { fraction: 0.1 }) to the stream section; test data is never used for choosing`,
+      );
+    }
+  });
   const owner = new Map<Capability, string>();
   for (const c of method.provides?.(config.method) ?? []) owner.set(c, `method (${method.name})`);
   config.plugins.forEach((section, i) => {

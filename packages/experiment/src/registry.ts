@@ -37,19 +37,29 @@ export interface MethodDefinition<S extends SectionSchema = SectionSchema> {
   build(config: z.output<S>, context: MethodContext): MethodBuild | Promise<MethodBuild>;
 }
 
-export interface PluginDefinition<S extends SectionSchema = SectionSchema> {
+export interface PluginDefinition<S extends SectionSchema = SectionSchema, P extends Plugin = Plugin> {
   readonly name: string;
   readonly description: string;
   readonly schema: S;
   readonly provides?: readonly Capability[];
-  build(config: z.output<S>, context: PluginContext): Plugin | Promise<Plugin>;
+  /**
+   * Whether the configured plugin chooses on the stream's validation split (WiSE-FT's α, a greedy
+   * soup): then a config without `stream.validation` is an error before anything is trained.
+   */
+  needsValidation?(config: z.output<S>): boolean;
+  build(config: z.output<S>, context: PluginContext): P | Promise<P>;
+  /**
+   * Numbers the plugin decided at a task end (e.g. WiSE-FT's α), after that task's evaluation: they
+   * are printed, logged to the tracker at step = task index and stored in metrics.json `perStep`.
+   */
+  taskMetrics?(plugin: P, taskIndex: number): Record<string, number>;
 }
 
 /** Identity helpers that let TypeScript infer a definition's config type from its schema. */
 export function defineMethod<S extends SectionSchema>(definition: MethodDefinition<S>): MethodDefinition<S> {
   return definition;
 }
-export function definePlugin<S extends SectionSchema>(definition: PluginDefinition<S>): PluginDefinition<S> {
+export function definePlugin<S extends SectionSchema, P extends Plugin = Plugin>(definition: PluginDefinition<S, P>): PluginDefinition<S, P> {
   return definition;
 }
 
@@ -73,7 +83,7 @@ export class Registry {
     return this;
   }
 
-  registerPlugin<S extends SectionSchema>(definition: PluginDefinition<S>): this {
+  registerPlugin<S extends SectionSchema, P extends Plugin>(definition: PluginDefinition<S, P>): this {
     this.check(definition.name, this.pluginDefs, "plugin");
     this.pluginDefs.set(definition.name, definition as unknown as PluginDefinition);
     return this;

@@ -3,10 +3,16 @@
  * its builder. Register your own with `defaultRegistry.registerPlugin(definePlugin({ ... }))`.
  */
 import type { PluginDefinition, Registry } from "../registry.js";
+import { momentumInterpolationPlugin } from "./momentum-interpolation.js";
 import { nmcPlugin } from "./nmc.js";
+import { soupPluginDefinition } from "./soup.js";
+import { wiseFtPluginDefinition } from "./wise-ft.js";
 
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   nmcPlugin,
+  momentumInterpolationPlugin,
+  wiseFtPluginDefinition,
+  soupPluginDefinition,
 ];
 
 export function registerBuiltinPlugins(registry: Registry): Registry {

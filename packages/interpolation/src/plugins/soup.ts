@@ -105,7 +105,6 @@ export function soupPlugin(options: SoupPluginOptions): SoupPlugin {
         const result = await greedySoup(checkpoints, (params) => heldOut.accuracy(model, params, splits, context));
         soup = result.params;
         report = { task: task.index, recipe, ingredients: names, members: result.members, accuracy: result.accuracy, steps: result.steps };
-        context.tracker.logMetrics({ soup_val_accuracy: result.accuracy, soup_members: result.members.length }, context.step);
       }
       disposeTree(model.params);
       model.params = soup;

@@ -85,7 +85,6 @@ export function wiseFtPlugin(options: WiseFtPluginOptions = {}): WiseFtPlugin {
       model.params = chosen;
       drop();
       choices.push({ task: task.index, alpha, accuracy, candidates });
-      context.tracker.logMetrics({ wise_ft_alpha: alpha, wise_ft_val_accuracy: accuracy }, context.step);
       context.log(`wise_ft: task ${task.index + 1}: alpha ${alpha} (validation accuracy ${accuracy.toFixed(2)}%)`);
     },
     state: () => ({ theta0, choices: choices.map((c) => ({ ...c, candidates: [...c.candidates] })) }),
