@@ -1,7 +1,7 @@
 /**
  * The weight-interpolation plugins on real Split-MNIST (class-incremental, 5 tasks, 2 x 400 MLP),
  * through `runFromConfig` exactly as `mnemo run` does, with the shipped configs
- * (cil-mnist-er-momentum.yaml, cil-mnist-finetune-wiseft.yaml). Each run is capped at 40 optimizer
+ * (cil-mnist-er-momentum.yaml, cil-mnist-er-soup.yaml, cil-mnist-finetune-wiseft.yaml). Each run is capped at 40 optimizer
  * steps per task (as split-mnist-methods.test.ts) to keep CI short; the full-epoch numbers over 3
  * seeds are in configs/README.md.
  */
@@ -60,6 +60,20 @@ describe("ER + momentum_interpolation on Split-MNIST", { timeout: 240_000 }, () 
     const mom = await run("cil-mnist-er-momentum.yaml");
     expect(mom.matrix).not.toEqual(er.matrix);
     expect(mom.acc).toBeGreaterThanOrEqual(er.acc - 3);
+  });
+});
+
+describe("ER + soup on Split-MNIST", { timeout: 240_000 }, () => {
+  it("ends each task with a greedy soup of its checkpoints, judged on validation", async () => {
+    // 40 steps per task, a checkpoint every 10: 4 ingredients (the last one is the final weights).
+    const soup = await run("cil-mnist-er-soup.yaml", ["plugins.0.every_steps=10"]);
+    for (const s of soup.perStep) {
+      expect(s.soup_ingredients).toBe(4);
+      expect(s.soup_members).toBeGreaterThanOrEqual(1);
+      expect(s.soup_members).toBeLessThanOrEqual(4);
+      expect(s.soup_val_accuracy).toBeGreaterThan(50);
+    }
+    expect(soup.acc).toBeGreaterThan(75); // ER alone at this cap: ~85 %
   });
 });
 
