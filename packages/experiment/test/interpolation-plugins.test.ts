@@ -1,7 +1,7 @@
 /**
  * The weight-interpolation plugins through the config's `plugins:` list: their errors are located
  * at their keys, they refuse what they cannot compose with, WiSE-FT's α lands in metrics.json, and
- * momentum interpolation resumes bit-identically.
+ * each of them resumes bit-identically from a mid-task checkpoint (its state is in the learner's).
  */
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -113,8 +113,11 @@ describe("interpolation plugins in a run", { timeout: 60_000 }, () => {
     }
   });
 
-  it("momentum_interpolation stopped mid-task and resumed ends with the bit-identical matrix", async () => {
-    const plugins = "  - name: momentum_interpolation\n    tau: 0.9\n    every: 2";
+  it.each([
+    ["momentum_interpolation", "  - name: momentum_interpolation\n    tau: 0.9\n    every: 2"],
+    ["wise_ft", "  - name: wise_ft\n    alphas: [0.3, 0.6, 1]"],
+    ["soup", "  - name: soup\n    recipe: greedy\n    every_steps: 3"],
+  ])("%s stopped mid-task and resumed ends with the bit-identical matrix", async (_name, plugins) => {
     const reference = await runFromConfig({ configFile: config({ plugins }), ...quiet });
     const file = config({ plugins });
     // Per task 2 classes x 32 training images (8 per class held out) at batch 16: 4 steps x 2 epochs, so step 11 is inside task 2.
@@ -124,5 +127,8 @@ describe("interpolation plugins in a run", { timeout: 60_000 }, () => {
     expect(manifest.position).toEqual({ task: 1, complete: false });
     const resumed = await runFromConfig({ configFile: join(runDir, "config.yaml"), ...quiet, resume: runDir });
     expect(resumed.result.matrix).toEqual(reference.result.matrix);
+    // Per-task plugin metrics (α, soup members) come from the restored plugin state.
+    const perStep = (d: string): unknown => (JSON.parse(readFileSync(join(d, "metrics.json"), "utf8")) as { perStep: unknown }).perStep;
+    expect(perStep(runDir)).toEqual(perStep(reference.runDir));
   });
 });
