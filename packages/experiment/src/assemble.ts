@@ -233,6 +233,7 @@ function checkComposition(config: ExperimentConfig, registry: Registry, errorAt:
     }
   });
   const owner = new Map<Capability, string>();
+  const at = new Map<Capability, number>();
   for (const c of method.provides?.(config.method) ?? []) owner.set(c, `method (${method.name})`);
   config.plugins.forEach((section, i) => {
     const def = registry.plugin(section.name);
@@ -241,8 +242,17 @@ function checkComposition(config: ExperimentConfig, registry: Registry, errorAt:
       const here = `plugins[${i}] (${section.name})`;
       if (other) throw errorAt(`plugins.${i}.name`, `${other} and ${here} both ${CAPABILITY_WORDS[c]}; keep one of them`);
       owner.set(c, here);
+      at.set(c, i);
     }
   });
+  // Score replacements (iCaRL's NMC) fit class means on the weights a task ends with; evaluating
+  // other weights (slow weights, θ_α, a soup) would score their features against stale means.
+  const scores = owner.get("scores");
+  const swap = owner.get("eval-params");
+  if (scores && swap) {
+    const i = Math.max(at.get("scores") ?? -1, at.get("eval-params") ?? -1);
+    throw errorAt(`plugins.${i}.name`, `${scores} fits its class scores on the trained weights, but ${swap} evaluates other weights, so the scores would be stale; keep one of them`);
+  }
 }
 
 /** Share of the machine's memory one buffer or model may claim before the config is refused. */

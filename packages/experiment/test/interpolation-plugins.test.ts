@@ -85,6 +85,16 @@ describe("interpolation plugins: config errors at their keys", { timeout: 60_000
     expect(err.message).toBe(`${err.file}:${err.line} plugins.1.name: plugins[0] (momentum_interpolation) and plugins[1] (wise_ft) both swap the evaluated weights; keep one of them`);
   });
 
+  it("iCaRL's nearest-mean scores with swapped evaluation weights: an error naming both", async () => {
+    const icarl = "  name: icarl\n  memory: { policy: fixed-total, total: 30 }";
+    const err = await configError(config({ method: icarl, plugins: "  - name: momentum_interpolation" }));
+    expect(err.path).toBe("plugins.0.name");
+    expect(err.message).toContain("method (icarl) fits its class scores on the trained weights, but plugins[0] (momentum_interpolation) evaluates other weights");
+    // With its trained head (classifier: cnn) iCaRL replaces no scores, and the plugin composes.
+    const fc = await runFromConfig({ configFile: config({ method: `${icarl}\n  classifier: cnn`, plugins: "  - name: momentum_interpolation" }), ...quiet });
+    expect(fc.result.matrix).toHaveLength(3);
+  });
+
   it("a method without a gradient learner: an error naming method.name and the plugin", async () => {
     const err = await configError(config({ method: "  name: gdumb\n  memory_size: 20", plugins: "  - name: momentum_interpolation" }));
     expect(err.path).toBe("plugins.0.name");
