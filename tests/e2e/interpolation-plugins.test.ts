@@ -65,7 +65,7 @@ describe("ER + momentum_interpolation on Split-MNIST", { timeout: 240_000 }, () 
 
 describe("ER + soup on Split-MNIST", { timeout: 240_000 }, () => {
   it("ends each task with a greedy soup of its checkpoints, judged on validation", async () => {
-    // 40 steps per task, a checkpoint every 10: 4 ingredients (the last one is the final weights).
+    // 40 steps per task, a checkpoint every 10 (as the config): 4 ingredients, the last one the final weights.
     const soup = await run("cil-mnist-er-soup.yaml", ["plugins.0.every_steps=10"]);
     for (const s of soup.perStep) {
       expect(s.soup_ingredients).toBe(4);
