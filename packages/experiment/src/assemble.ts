@@ -220,7 +220,7 @@ function checkComposition(config: ExperimentConfig, registry: Registry, errorAt:
   if (config.plugins.length > 0 && !method.acceptsPlugins) {
     const first = config.plugins[0]?.name;
     throw errorAt(
-      "plugins.0.name",
+      "plugins",
       `method.name "${method.name}" and plugins[0] (${first}) cannot be combined: ${method.name} trains no gradient learner a plugin could hook into; remove plugins: or use er, derpp, finetune, joint or icarl`,
     );
   }
