@@ -95,6 +95,12 @@ describe("interpolation plugins: config errors at their keys", { timeout: 60_000
     expect(fc.result.matrix).toHaveLength(3);
   });
 
+  it("the nmc head beside an interpolation plugin: an error naming both", async () => {
+    const err = await configError(config({ method: "  name: er\n  memory_size: 20", plugins: "  - name: nmc\n  - name: wise_ft" }));
+    expect(err.path).toBe("plugins.1.name");
+    expect(err.message).toContain("plugins[0] (nmc) fits its class scores on the trained weights, but plugins[1] (wise_ft) evaluates other weights");
+  });
+
   it("a method without a gradient learner: an error naming method.name and the plugin", async () => {
     const err = await configError(config({ method: "  name: gdumb\n  memory_size: 20", plugins: "  - name: momentum_interpolation" }));
     expect(err.path).toBe("plugins");
