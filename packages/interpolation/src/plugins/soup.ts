@@ -110,7 +110,7 @@ export function soupPlugin(options: SoupPluginOptions): SoupPlugin {
       model.params = soup;
       clear();
       reports.push(report);
-      context.log(`soup: task ${task.index + 1}: ${recipe} soup of ${report.members.length}/${names.length} checkpoints (${report.members.join(", ")})`);
+      context.log(`soup: task ${task.index}: ${recipe} soup of ${report.members.length}/${names.length} checkpoints (${report.members.join(", ")})`);
     },
     state: () => ({
       step,

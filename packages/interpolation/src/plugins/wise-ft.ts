@@ -85,7 +85,7 @@ export function wiseFtPlugin(options: WiseFtPluginOptions = {}): WiseFtPlugin {
       model.params = chosen;
       drop();
       choices.push({ task: task.index, alpha, accuracy, candidates });
-      context.log(`wise_ft: task ${task.index + 1}: alpha ${alpha} (validation accuracy ${accuracy.toFixed(2)}%)`);
+      context.log(`wise_ft: task ${task.index}: alpha ${alpha} (validation accuracy ${accuracy.toFixed(2)}%)`);
     },
     state: () => ({ theta0, choices: choices.map((c) => ({ ...c, candidates: [...c.candidates] })) }),
     loadState(state: PluginState) {
