@@ -147,7 +147,7 @@ export function renderMarkdown(rows: readonly ResultRow[], results: ReadonlyMap<
     "**buffer** = bytes held by the replay memory at the end. Timings come from a shared 2-core machine with",
     "other work on it (load average 9-27 while this table was made): noisy, and several times slower than an idle machine.",
     "A seed count like `0, 1 (2 of 5)` means the row asks for 5 seeds and only these finished in the time there was:",
-    "the runs went seed 0 of every row first (`npm run results -- --only <row> --seed <n>`, one at a time, `nice -n 19`),",
+    "the runs went one seed at a time over every row (seed 0 of all rows, then seed 1, then seed 2; `npm run results -- --only <row> --seed <n>`, `nice -n 19`),",
     "then `npm run results -- --no-run` wrote this file from them; `npm run results` alone runs whatever is missing.",
     `Rows marked CI are re-run by \`tests/e2e/results-table.test.ts\`, which fails if their ACC moves by more than ${tolerance} pp.`,
     "",
