@@ -10,3 +10,4 @@ export { startQueueWorker, workerIdentity, type QueueWorker, type QueueWorkerOpt
 export { queueStatus, formatQueueStatus, type QueueStatus, type WorkerStatus } from "./status.js";
 export { versionMismatch, schemaHash, canonicalJson } from "./version.js";
 export type { CodeVersion, StoreOpener, TrialContext, TrialJobData, TrialResult, TrialRunner, TrialStore, WorkerIdentity } from "./types.js";
+export { localCodeVersion, trialJobs, manifestStore, sharedManifest, sweepRunner, type SweepRunnerOptions } from "./sweep-binding.js";

@@ -51,6 +51,8 @@ export interface TrialContext {
   /** 1 on the first try; BullMQ's attemptsStarted after a retry or a stalled pick-up. */
   attempt: number;
   log: (line: string) => void;
+  /** Aborted when the worker stops (Ctrl-C, Redis lost): stop after the current step with a checkpoint. */
+  signal: AbortSignal;
 }
 
 /** The result the runner returns and the store records: JSON, small (metrics, run directory). */

@@ -52,7 +52,10 @@ export interface QueueWorker {
   identity: WorkerIdentity;
   /** Resolves when the worker has stopped (queue empty with `untilEmpty`, refusal, stop()). */
   done: Promise<WorkerExit>;
-  stop: () => Promise<void>;
+  /** Stops taking trials; with `abort`, the running ones stop after their current step (checkpointed, back in the queue). */
+  stop: (options?: { abort?: boolean }) => Promise<void>;
+  /** Trials running now. */
+  busy: () => number;
 }
 
 export function workerIdentity(): WorkerIdentity {
@@ -69,6 +72,7 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   let ran = 0;
   let busy = 0;
   let exit: WorkerExit | undefined;
+  const aborter = new AbortController();
   let resolveDone!: (e: WorkerExit) => void;
   const done = new Promise<WorkerExit>((res) => (resolveDone = res));
 
@@ -107,11 +111,15 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
     const started = Date.now();
     let result: TrialResult;
     try {
-      result = await options.runner(data, { worker: identity, attempt, log });
+      result = await options.runner(data, { worker: identity, attempt, log, signal: aborter.signal });
     } catch (err) {
       if (err instanceof TrainingInterrupted) {
         log(`trial ${id} interrupted: checkpoint saved, back in the queue for any worker`);
         finish({ reason: "interrupted", ran });
+        return putBack(job, token);
+      }
+      if (aborter.signal.aborted) {
+        log(`trial ${id} stopped with the worker: ${errorMessage(err)}`);
         return putBack(job, token);
       }
       const tries = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
@@ -122,9 +130,9 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
       log(`trial ${id} failed: ${errorMessage(err)}${tries > 0 ? ` (${tries} ${tries === 1 ? "retry" : "retries"} left, with back-off)` : " (no retries left)"}`);
       throw err;
     }
-    const fresh = store ? store.record(id, result) : false;
+    if (store) store.record(id, result); // exactly once: a no-op when the runner recorded it already
     ran++;
-    const where = store ? (fresh ? "recorded in the sweep manifest" : "recorded already by another worker") : "returned to the enqueuer (sweep directory not here)";
+    const where = store ? "recorded in the sweep manifest" : "returned to the enqueuer (the sweep directory is not on this machine)";
     log(`trial ${id} done in ${((Date.now() - started) / 1000).toFixed(1)} s, ${where}`);
     return { ...result, worker: identity.name, workerHost: identity.host };
   };
@@ -178,9 +186,11 @@ export function startQueueWorker(options: QueueWorkerOptions): QueueWorker {
   return {
     identity,
     done,
-    stop: async () => {
+    stop: async (o = {}) => {
+      if (o.abort) aborter.abort();
       finish({ reason: "stopped", ran });
       await done;
     },
+    busy: () => busy,
   };
 }
