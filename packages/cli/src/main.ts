@@ -30,6 +30,8 @@ async function loadCommand(name: string): Promise<Command | undefined> {
       return runCommand;
     case "sweep":
       return (await import("./commands/sweep.js")).sweepCommand;
+    case "worker":
+      return (await import("./commands/worker.js")).workerCommand;
     case "schema":
       return (await import("./commands/schema.js")).schemaCommand;
     case "sync":

@@ -37,7 +37,8 @@ export const runSpec: CommandSpec = {
 export const sweepSpec: CommandSpec = {
   name: "sweep",
   summary: "a base config over axes (grid, list, random) x seeds; resumable, optionally parallel; then a mean ± std table",
-  positional: { name: "<sweep.yaml>", help: "name, base (config path relative to the sweep file), seeds, grid / list / random, include / exclude, set", min: 1, max: 1 },
+  forms: ["<sweep.yaml> --queue redis://host:6379 [--retries n] [--retry-delay s]", "--status --queue redis://host:6379"],
+  positional: { name: "<sweep.yaml>", help: "name, base (config path relative to the sweep file), seeds, grid / list / random, include / exclude, set", min: 0, max: 1 },
   options: [
     { name: "--workers", short: "-j", value: "<n|auto>", help: "run n trials at once, each in its own process (auto: cores / --threads); default: one after another in this process" },
     { name: "--threads", value: "<n>", help: "wasm threads per trial (default with --workers: cores / workers, so they never oversubscribe the cores)" },
@@ -45,6 +46,11 @@ export const sweepSpec: CommandSpec = {
     { name: "--dir", value: "<sweep-dir>", help: "the sweep directory (default: the sweep file's dir:, else runs/sweeps/<name>)" },
     { name: "--plan", help: "print the trials (id, point, seed, status) and exit without running" },
     { name: "--quiet", short: "-q", help: "no progress line, only the final table" },
+    { name: "--queue", value: "<redis://host:6379>", help: "enqueue the trials on Redis (BullMQ) for `mnemo worker` processes on any machine, and wait for them" },
+    { name: "--status", help: "with --queue: print the queue (waiting / running / retrying / completed / failed, per sweep and per worker) and exit" },
+    { name: "--retries", value: "<n>", help: "with --queue: retries of a failed trial (default 2), each after a back-off" },
+    { name: "--retry-delay", value: "<seconds>", help: "with --queue: back-off before the first retry, doubling after each (default 10)" },
+    { name: "--redis-timeout", value: "<seconds>", help: "with --queue: give up when Redis does not answer for this long (default 30)" },
   ],
   notes: [
     "the sweep directory is stable: rerunning the same command skips finished trials (by trial id, a hash of the resolved config),\n" +
@@ -52,7 +58,35 @@ export const sweepSpec: CommandSpec = {
       "the table is saved as summary.{json,csv,md,html}. Choose hyper-parameters on the validation columns, never on test.",
     ENVIRONMENT,
   ],
-  examples: ["npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml", "npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml --workers 2"],
+  examples: [
+    "npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml",
+    "npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml --workers 2",
+    "npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml --queue redis://127.0.0.1:6379",
+    "npx mnemo sweep --status --queue redis://127.0.0.1:6379",
+  ],
+};
+
+export const workerSpec: CommandSpec = {
+  name: "worker",
+  summary: "pull sweep trials from a Redis queue (mnemo sweep --queue) and run them, on any machine",
+  options: [
+    { name: "--queue", value: "<redis://host:6379>", help: "the Redis the sweep was enqueued on (required)" },
+    { name: "--until-empty", help: "exit once nothing is waiting, retrying or running (default: wait for more trials until Ctrl-C)" },
+    { name: "--threads", value: "<n>", help: "wasm threads per trial (default: the config's)" },
+    { name: "--lock-seconds", value: "<seconds>", help: "job lock, renewed every half of it; a dead worker's trial is picked up by another after about this long (default 60)" },
+    { name: "--redis-timeout", value: "<seconds>", help: "stop when Redis does not answer for this long (default 30)" },
+    { name: "--quiet", short: "-q", help: "only trial start / end lines, not the runs' lifecycle lines" },
+  ],
+  notes: [
+    "a worker runs trials enqueued from the same code only: another git commit or config schema is refused (the trial stays\n" +
+      "queued for a worker that has it). A trial whose worker dies is retried by another after the lock expires; it resumes from\n" +
+      "its last checkpoint when the sweep directory is shared (same path, e.g. NFS), else starts over. Results go to the sweep's\n" +
+      "manifest.json (exactly once) when the sweep directory is here, else back to `mnemo sweep --queue`, which records them.",
+    "Redis is the one service: redis-server --port 6379 --bind 127.0.0.1 --save \"\" --appendonly no (Debian: apt-get install redis-server).",
+    "exit codes: 0 queue empty (--until-empty), 1 Redis lost or a trial refused, 2 usage error, 130 interrupted (the trial checkpointed and went back to the queue).",
+    ENVIRONMENT,
+  ],
+  examples: ["npx mnemo worker --queue redis://10.0.0.5:6379", "npx mnemo worker --queue redis://127.0.0.1:6379 --until-empty --threads 1"],
 };
 
 export const schemaSpec: CommandSpec = {
@@ -85,4 +119,4 @@ export const reportSpec: CommandSpec = {
 };
 
 /** In the order `mnemo --help` lists them. */
-export const COMMAND_SPECS: readonly CommandSpec[] = [runSpec, sweepSpec, reportSpec, syncSpec, schemaSpec];
+export const COMMAND_SPECS: readonly CommandSpec[] = [runSpec, sweepSpec, workerSpec, reportSpec, syncSpec, schemaSpec];

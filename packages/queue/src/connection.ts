@@ -5,7 +5,7 @@
  */
 import { hostname } from "node:os";
 import { ConfigError, MnemoError } from "@mnemo/core";
-import type { RedisOptions } from "bullmq";
+import { Queue, type RedisOptions } from "bullmq";
 import { Redis } from "ioredis";
 
 /** The BullMQ queue every sweep's trials go to (a job's data names its sweep). */
@@ -129,4 +129,11 @@ export function watchRedis(a: QueueAddress, timeoutMs: number, describe: (phase:
   timer.unref();
   tick();
   return { ready, lost, stop };
+}
+
+/** The trials queue on this Redis (its connection errors are the watchdog's to report). */
+export function openTrialQueue(a: QueueAddress): Queue {
+  const queue = new Queue(QUEUE_NAME, { connection: connectionOptions(a) });
+  queue.on("error", () => {});
+  return queue;
 }

@@ -3,7 +3,7 @@
  * (job id = trial hash), workers on any machine pull and run them, the sweep's manifest on disk
  * stays the source of truth.
  */
-export { QUEUE_NAME, parseQueueUrl, connectionOptions, watchRedis, startRedisHint, RedisUnavailableError, type QueueAddress, type RedisWatch } from "./connection.js";
+export { QUEUE_NAME, openTrialQueue, parseQueueUrl, connectionOptions, watchRedis, startRedisHint, RedisUnavailableError, type QueueAddress, type RedisWatch } from "./connection.js";
 export { enqueueTrials, jobIdOf, jobResult, DEFAULT_RETRY, type EnqueueReport, type RetryPolicy } from "./enqueue.js";
 export { followTrials, type FollowOptions, type FollowProgress, type FollowResult } from "./follow.js";
 export { startQueueWorker, workerIdentity, type QueueWorker, type QueueWorkerOptions, type WorkerExit } from "./worker.js";

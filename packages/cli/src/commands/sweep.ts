@@ -22,7 +22,11 @@ export async function sweepCommand(argv: string[], print: (line: string) => void
     process.stdout.write(formatHelp(sweepSpec));
     return 0;
   }
-  const file = parsed.positionals[0] as string;
+  // Queue + workers (BullMQ on Redis): enqueue and follow, or show the queue.
+  if (option(parsed, "--queue") !== undefined || flag(parsed, "--status")) return (await import("./worker.js")).queueSweepCommand(parsed, print);
+  for (const o of ["--retries", "--retry-delay", "--redis-timeout"]) if (flag(parsed, o)) throw usageError(sweepSpec, `${o} applies to a queued sweep: add --queue redis://host:6379`);
+  const file = parsed.positionals[0];
+  if (file === undefined) throw usageError(sweepSpec, "missing <sweep.yaml>");
   const quiet = flag(parsed, "--quiet");
   const threads = count("--threads", option(parsed, "--threads"));
   const workersText = option(parsed, "--workers");
