@@ -4,12 +4,16 @@
  * one-process sweep, and its MLflow run is a child of the sweep's parent run, tagged with the
  * worker's host).
  */
+import { fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, TrainingInterrupted } from "@mnemo/core";
 import { configJsonSchema, defaultRegistry, gitInfo, MNEMO_VERSION } from "@mnemo/experiment";
-import { openManifest, runTrial, type SweepPlan, type Trial, type TrialResult as SweepTrialResult } from "@mnemo/sweep";
+import { openManifest, type SweepPlan, type Trial, type TrialResult as SweepTrialResult } from "@mnemo/sweep";
 import type { CodeVersion, StoreOpener, TrialJobData, TrialResult, TrialRunner, TrialStore } from "./types.js";
+import type { FromChild, ToChild } from "./trial-child.js";
 import { schemaHash } from "./version.js";
 
 /** This checkout's code: git commit (and whether tracked files are modified), config schema hash, version. */
@@ -62,31 +66,58 @@ export const sharedManifest: StoreOpener = (job) => (existsSync(join(job.sweep.d
 export interface SweepRunnerOptions {
   /** Wasm threads per trial (default: the config's). */
   threads?: number;
-  /** Lifecycle lines of the runs (resume, run directory). */
+  /** Lifecycle lines of the runs (resume, run directory); default: none. */
   log?: (line: string) => void;
 }
 
+const CHILD = fileURLToPath(new URL("../bin/trial-child.mjs", import.meta.url));
+
 /**
- * runTrial for a queued trial. The sweep directory is the job's: shared, the trial resumes from its
- * last checkpoint there (whichever worker wrote it); not shared, this machine keeps its own copy
- * under the same path and the trial starts over (or resumes a checkpoint this machine wrote).
- * MLflow: the trial is a child of the sweep's parent run, in the enqueuer's tracking store unless
- * this worker sets MLFLOW_TRACKING_URI itself.
+ * runTrial for a queued trial, in a child process (trial-child.ts), so that nothing the trial does
+ * can block the worker's lock renewal. The sweep directory is the job's: shared, the trial resumes
+ * from its last checkpoint there (whichever worker wrote it); not shared, this machine keeps its
+ * own copy under the same path and the trial starts over (or resumes a checkpoint this machine
+ * wrote). MLflow: the trial is a child of the sweep's parent run, tagged with this worker's host,
+ * in the enqueuer's tracking store unless this worker sets MLFLOW_TRACKING_URI itself.
  */
 export function sweepRunner(options: SweepRunnerOptions = {}): TrialRunner {
   const ownUri = process.env.MLFLOW_TRACKING_URI;
-  return async (job, ctx) => {
-    const trial = job.trial.spec as Trial;
-    if (!ownUri && job.tracking?.uri) process.env.MLFLOW_TRACKING_URI = job.tracking.uri;
-    const result = await runTrial(trial, {
-      sweepDir: job.sweep.dir,
-      threads: options.threads,
-      parentRunId: job.tracking?.parentRunId,
-      host: ctx.worker.host,
-      signal: ctx.signal,
-      handleSignals: false, // the worker handles Ctrl-C: the trial checkpoints and goes back to the queue
-      log: (line) => (options.log ?? ctx.log)(`  [${trial.id}] ${line}`),
+  return (job, ctx) =>
+    new Promise<TrialResult>((resolvePromise, reject) => {
+      const trial = job.trial.spec as Trial;
+      const env = { ...process.env };
+      if (!ownUri && job.tracking?.uri) env.MLFLOW_TRACKING_URI = job.tracking.uri;
+      const child = fork(CHILD, [], { execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"], env });
+      let outcome: FromChild | undefined;
+      let stderrTail = "";
+      let pending = "";
+      child.stdout?.on("data", (d: Buffer) => {
+        pending += d.toString();
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        for (const l of lines) options.log?.(`  [${trial.id}] ${l}`);
+      });
+      child.stderr?.on("data", (d: Buffer) => (stderrTail = (stderrTail + d.toString()).slice(-4000)));
+      const onAbort = (): void => {
+        if (child.connected) child.send({ type: "stop" } satisfies ToChild);
+      };
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      child.on("message", (raw) => {
+        const m = raw as FromChild;
+        if (m.type === "ready") {
+          child.send({ type: "run", trial, sweepDir: job.sweep.dir, threads: options.threads, parentRunId: job.tracking?.parentRunId, host: ctx.worker.host } satisfies ToChild);
+          if (ctx.signal.aborted) onAbort();
+        } else outcome = m;
+      });
+      child.on("error", (err) => {
+        outcome ??= { type: "error", message: `could not start the trial's process: ${err.message}`, config: false };
+      });
+      child.on("exit", (code, signal) => {
+        ctx.signal.removeEventListener("abort", onAbort);
+        if (outcome?.type === "done") resolvePromise(outcome.result);
+        else if (outcome?.type === "interrupted") reject(new TrainingInterrupted(-1));
+        else if (outcome?.type === "error") reject(outcome.config ? new ConfigError(outcome.message) : new Error(outcome.message));
+        else reject(new Error(`the trial's process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) before reporting${stderrTail ? `: ${stderrTail.trim().split("\n").slice(-3).join(" | ")}` : ""}`));
+      });
     });
-    return result as unknown as TrialResult;
-  };
 }
