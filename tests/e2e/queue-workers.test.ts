@@ -90,10 +90,13 @@ const finished = (): string[] => Object.entries(manifest()).flatMap(([id, e]) =>
 const t0 = Date.now();
 /** Scales the waits on a loaded machine (the test itself takes ~1 min on an idle 2-core box). */
 const slow = Number(process.env.MNEMO_TEST_SLOWDOWN ?? 1);
-async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
+/** Waits for `cond`; fails at once when one of `alive` exits first (a refusal, a crash), with every output. */
+async function until(what: string, cond: () => boolean, ms: number, alive: Proc[] = []): Promise<void> {
   if (process.env.MNEMO_QUEUE_TRACE) console.log(`${((Date.now() - t0) / 1000).toFixed(1)} s: waiting for ${what}`);
   const deadline = Date.now() + ms * slow;
   while (!cond()) {
+    const dead = alive.find((p) => p.child.exitCode !== null || p.child.signalCode !== null);
+    if (dead) throw new Error(`a process exited (code ${dead.child.exitCode}) while waiting for ${what}\n${procs.map((p) => p.out()).join("\n---\n")}`);
     if (Date.now() > deadline) throw new Error(`timed out after ${ms / 1000} s waiting for ${what}\n${procs.map((p) => p.out()).join("\n---\n")}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -127,10 +130,11 @@ describe.skipIf(skip !== undefined)("mnemo sweep --queue + mnemo worker on a rea
         return killedTrial !== "";
       },
       150_000,
+      [a, b, e1],
     );
     a.child.kill("SIGKILL");
     expect(await a.exited).toBe(null);
-    await until("the killed worker's trial to be finished by worker B", () => finished().includes(killedTrial), 150_000);
+    await until("the killed worker's trial to be finished by worker B", () => finished().includes(killedTrial), 150_000, [b, e1]);
     expect(lines(b.out(), new RegExp(`trial ${killedTrial} start .* attempt 2`))).toHaveLength(1);
 
     // 2. Redis goes away mid-sweep: a clear message and exit 1 from both, not a hang.

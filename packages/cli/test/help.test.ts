@@ -33,7 +33,7 @@ function optionsInHelp(text: string): string[] {
 }
 
 describe("mnemo <command> --help", () => {
-  const names = ["run", "sweep", "report", "sync", "schema"];
+  const names = ["run", "sweep", "worker", "report", "sync", "schema"];
 
   it("covers every command", () => {
     expect(COMMAND_SPECS.map((c) => c.name).sort()).toEqual([...names].sort());

@@ -54,7 +54,8 @@ export async function followTrials(queue: Queue, ids: readonly string[], store: 
           store.record(id, result);
           recorded.push(id);
         } else missing.push(id);
-      } else if (state === "failed") failed.push({ id, reason: job.failedReason });
+      } else if (state === "failed" && job.attemptsMade >= (job.opts.attempts ?? 1)) failed.push({ id, reason: job.failedReason });
+      else if (state === "failed") progress.retrying++; // on its way to the back-off
       else if (state === "active") progress.running.push({ id, worker: job.processedBy ?? "?" });
       else if (state === "delayed") progress.retrying++;
       else progress.waiting++;
