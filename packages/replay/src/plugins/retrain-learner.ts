@@ -3,7 +3,8 @@
  * (GDumb: its buffer; joint: the union of all tasks so far). Each task gets a new SupervisedLearner whose
  * parameters come from the run's "init" stream, so the k-th re-initialisation is a fixed, seeded draw.
  */
-import { SeededRng, cloneTree, disposeTree, type Backbone, type ExperimentContext, type ImageSet, type Learner, type ParamTree, type Plugin, type PredictOptions, type Task } from "@mnemo/core";
+import { SeededRng, disposeTree, type Backbone, type ExperimentContext, type ImageSet, type Learner, type ParamTree, type Plugin, type PredictOptions, type Task } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { SupervisedLearner, type TrainingConfig } from "@mnemo/models";
 import type * as tf from "@tensorflow/tfjs";
 import type { Augment } from "./replay-batch.js";
