@@ -7,7 +7,6 @@ import * as tf from "@tensorflow/tfjs";
 import {
   CheckpointError,
   TrainingInterrupted,
-  accuracyOn,
   type Backbone,
   type Batch,
   type ExperimentContext,
@@ -18,15 +17,13 @@ import {
   type PredictOptions,
   type SeededRng,
   type Task,
-  cloneTree,
   disposeTree,
-  imagesToTensor,
-  labelsToTensor,
   packRows,
-  ProgressBar,
   taskLabel,
   treeKeys,
 } from "@mnemo/core";
+import { accuracyOn, cloneTree, imagesToTensor, labelsToTensor } from "@mnemo/core/tf";
+import { ProgressBar } from "@mnemo/runtime";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizers.js";
 import { learningRate, type ScheduleConfig, type WarmupConfig } from "./schedules.js";
 import type { StateValue } from "../checkpoint/codec.js";
