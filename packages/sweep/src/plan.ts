@@ -4,8 +4,8 @@
  * library's schema first, so a typo in a sweep fails in a second, located in the sweep file.
  */
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, loadConfig, type LoadedConfig, type PathSegment } from "@mnemo/core";
-import { defaultRegistry, importComponentsOf, loadExperimentConfig, type ExperimentConfig, type Registry } from "@mnemo/experiment";
+import { ConfigError } from "@mnemo/core";
+import { defaultRegistry, importComponentsOf, loadConfig, loadExperimentConfig, type ExperimentConfig, type LoadedConfig, type PathSegment, type Registry } from "@mnemo/experiment";
 import { canonicalJson, trialId } from "./hash.js";
 import { axisKeys, expandPoints, seedList, SweepSpecProblem, sweepFileSchema, type SweepFile, type SweepValue } from "./spec.js";
 

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "@mnemo/experiment";
 import { defaultWorkers, formatSweepTable, openManifest, planSweep, runSweep, summarizeSweepDir, SweepProgress, type SweepEvent } from "@mnemo/sweep";
 import { flag, formatHelp, option, parseArgs, usageError } from "../args.js";
 import { sweepSpec } from "../specs.js";
