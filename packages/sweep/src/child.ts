@@ -1,8 +1,10 @@
 /**
- * The child process of the local worker pool: receives one trial over IPC, runs it with runTrial
- * (which records its result in the manifest itself, so a result survives the parent dying) and
- * reports progress and the outcome back. If the parent goes away (the IPC channel closes) or asks
- * it to stop, the trial stops after the current step with a checkpoint, for the next run to resume.
+ * A worker process of the local pool (`mnemo sweep --workers N`): runs the trials the parent
+ * sends over IPC, one at a time, with runTrial (which records each result in the manifest itself,
+ * so a result survives the parent dying), and reports progress and outcomes back. One process
+ * serves many trials, so the backend and the dataset files load once per worker. If the parent
+ * goes away (the IPC channel closes) or asks it to stop, the running trial stops after the
+ * current step with a checkpoint, for the next run of the sweep to resume.
  */
 import { TrainingInterrupted } from "@mnemo/core";
 import { runTrial } from "./trial.js";
@@ -12,8 +14,16 @@ const send = (m: ChildMessage): void => {
   if (process.connected) process.send?.(m);
 };
 
-const stop = new AbortController();
-process.on("disconnect", () => stop.abort());
+let stop = new AbortController();
+let busy = false;
+const leave = (): void => {
+  // tfjs' wasm helper threads may keep the event loop alive; every result is recorded, so exit.
+  process.exit(process.exitCode ?? 0);
+};
+process.on("disconnect", () => {
+  stop.abort();
+  if (!busy) leave();
+});
 
 process.on("message", (raw) => {
   const msg = raw as ParentMessage;
@@ -21,7 +31,14 @@ process.on("message", (raw) => {
     stop.abort();
     return;
   }
+  if (msg.type === "exit") {
+    if (process.connected) process.disconnect();
+    return;
+  }
+  busy = true;
+  if (stop.signal.aborted) stop = new AbortController();
   let last = 0;
+  process.stdout.write(`\n== trial ${msg.trial.id} (point ${JSON.stringify(msg.trial.point)}, seed ${msg.trial.seed})\n`);
   runTrial(msg.trial, {
     ...msg.options,
     signal: stop.signal,
@@ -32,21 +49,18 @@ process.on("message", (raw) => {
       last = now;
       send({ type: "progress", progress: p });
     },
-  }).then(
-    (result) => {
-      send({ type: "done", result });
-      process.exitCode = 0;
-    },
-    (err: unknown) => {
-      const interrupted = err instanceof TrainingInterrupted;
-      if (!interrupted) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-      send({ type: interrupted ? "interrupted" : "error", message: (err as Error).message });
-      process.exitCode = interrupted ? 130 : 1;
-    },
-  ).finally(() => {
-    if (process.connected) process.disconnect();
-    // tfjs' wasm helper threads may keep the event loop alive; the trial is recorded, so leave.
-    setTimeout(() => process.exit(process.exitCode ?? 0), 1000).unref();
-  });
+  })
+    .then(
+      (result) => send({ type: "done", result }),
+      (err: unknown) => {
+        const interrupted = err instanceof TrainingInterrupted;
+        if (!interrupted) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+        send({ type: interrupted ? "interrupted" : "error", message: (err as Error).message });
+      },
+    )
+    .finally(() => {
+      busy = false;
+      if (!process.connected) leave();
+    });
 });
 send({ type: "ready" });

@@ -4,8 +4,8 @@
  * library's schema first, so a typo in a sweep fails in a second, located in the sweep file.
  */
 import { dirname, join, resolve } from "node:path";
-import { ConfigError, loadConfig, type LoadedConfig, type PathSegment } from "@mnemo/core";
-import { defaultRegistry, importComponentsOf, loadExperimentConfig, type ExperimentConfig, type Registry } from "@mnemo/experiment";
+import { ConfigError } from "@mnemo/core";
+import { defaultRegistry, importComponentsOf, loadConfig, loadExperimentConfig, type ExperimentConfig, type LoadedConfig, type PathSegment, type Registry } from "@mnemo/experiment";
 import { canonicalJson, trialId } from "./hash.js";
 import { axisKeys, expandPoints, seedList, SweepSpecProblem, sweepFileSchema, type SweepFile, type SweepValue } from "./spec.js";
 
@@ -89,6 +89,14 @@ export async function planSweep(file: string, options: PlanOptions = {}): Promis
     throw relocate(err, loaded, fixed.map((f) => f.source), ["base"]);
   }
 
+  // The base config with the sweep's fixed overrides must be valid on its own: then an error in a
+  // trial is caused by its point, and is reported there.
+  try {
+    loadExperimentConfig(base, { overrides: fixed.map((f) => f.override), registry });
+  } catch (err) {
+    throw relocate(err, loaded, fixed.map((f) => f.source), ["base"]);
+  }
+
   const trials: Trial[] = [];
   const byId = new Map<string, Trial>();
   points.forEach((p, pointIndex) => {
@@ -99,7 +107,7 @@ export async function planSweep(file: string, options: PlanOptions = {}): Promis
       try {
         config = loadExperimentConfig(base, { overrides: all.map((o) => o.override), registry });
       } catch (err) {
-        throw relocate(err, loaded, all.map((o) => o.source), ["base"]);
+        throw relocate(err, loaded, all.map((o) => o.source), ["base"], pointOverrides);
       }
       if (imports.length === config.value.imports.length) config.value.imports = imports;
       const trial: Trial = { id: trialId(config.value), index: trials.length, pointIndex, point: p.values, seed, config: config.value };
@@ -133,8 +141,23 @@ export async function planSweep(file: string, options: PlanOptions = {}): Promis
  * A trial config's error, told where the user can fix it: an error in an override the sweep gave
  * is re-located at that value in the sweep file; an error in the base config keeps its own place.
  */
-function relocate(err: unknown, sweep: LoadedConfig<SweepFile>, sources: PathSegment[][], fallback: PathSegment[]): unknown {
-  if (!(err instanceof ConfigError) || err.file !== "--set") return err;
+function relocate(err: unknown, sweep: LoadedConfig<SweepFile>, sources: PathSegment[][], fallback: PathSegment[], point: { override: string; source: PathSegment[] }[] = []): unknown {
+  if (!(err instanceof ConfigError)) return err;
+  if (err.file !== "--set") {
+    // The base config is valid with the fixed overrides, so the point made this one invalid
+    // (method.name: er without method.memory_size): report it at the point's closest key.
+    const key = err.path ?? "";
+    const shared = (k: string): number => {
+      const a = k.split(".");
+      const b = key.split(".");
+      let n = 0;
+      while (n < a.length && n < b.length && a[n] === b[n]) n++;
+      return n;
+    };
+    const best = [...point].sort((x, y) => shared(sweepKeyOf(y.source) ?? "") - shared(sweepKeyOf(x.source) ?? ""))[0];
+    if (!best) return err;
+    return sweep.errorAt(best.source, `with ${best.override} the trial config is invalid: ${err.message}; give the missing key in set: (or include it in this point)`);
+  }
   const key = err.path ?? "";
   // Which override gave the failing key: the last one whose key is the key or a prefix of it.
   const order = sources.map((source, i) => ({ source, i }));

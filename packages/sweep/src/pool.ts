@@ -14,13 +14,13 @@ import { fileURLToPath } from "node:url";
 import { TrainingInterrupted } from "@mnemo/core";
 import type { Registry } from "@mnemo/experiment";
 import { openManifest, type TrialResult } from "./manifest.js";
-import { trialDir, type SweepPlan, type Trial } from "./plan.js";
+import type { SweepPlan, Trial } from "./plan.js";
 import { writeSweepSummary } from "./report.js";
 import { prepareSweepDir, startParentRun } from "./sweep-dir.js";
 import { runTrial, trialRunState, type RunTrialOptions, type TrialProgress } from "./trial.js";
 
 /** Parent -> child. */
-export type ParentMessage = { type: "run"; trial: Trial; options: Pick<RunTrialOptions, "sweepDir" | "threads" | "parentRunId" | "host"> } | { type: "stop" };
+export type ParentMessage = { type: "run"; trial: Trial; options: Pick<RunTrialOptions, "sweepDir" | "threads" | "parentRunId" | "host"> } | { type: "stop" } | { type: "exit" };
 /** Child -> parent. */
 export type ChildMessage =
   | { type: "ready" }
@@ -138,19 +138,25 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions = {}): 
       };
       options.signal?.addEventListener("abort", onAbort, { once: true });
       const lane = async (worker: number): Promise<void> => {
-        for (let trial = queue.shift(); trial && !stopped(); trial = queue.shift()) {
-          ran++;
-          const t0 = performance.now();
-          emit({ type: "start", trial, resumed: trialRunState(plan.dir, trial).status === "resumable", worker });
-          const outcome = await runChild(trial, { sweepDir: plan.dir, threads, parentRunId: parent.runId }, live, (progress) => emit({ type: "progress", trial, progress }));
-          if (outcome.type === "done") onDone(trial, outcome.result, t0);
-          else if (outcome.type === "interrupted") {
-            interrupted = true;
-            emit({ type: "interrupted", trial });
-          } else {
-            failed.push({ trial, error: outcome.message });
-            emit({ type: "failed", trial, error: outcome.message });
+        const w = new TrialWorker(plan.dir, worker, live);
+        try {
+          for (let trial = queue.shift(); trial && !stopped(); trial = queue.shift()) {
+            ran++;
+            const t0 = performance.now();
+            emit({ type: "start", trial, resumed: trialRunState(plan.dir, trial).status === "resumable", worker });
+            const outcome = await w.run(trial, { sweepDir: plan.dir, threads, parentRunId: parent.runId }, (progress) => emit({ type: "progress", trial, progress }));
+            if (outcome.type === "done") onDone(trial, outcome.result, t0);
+            else if (outcome.type === "interrupted") {
+              interrupted = true;
+              emit({ type: "interrupted", trial });
+            } else {
+              manifest.recordFailure(trial.id, outcome.message);
+              failed.push({ trial, error: outcome.message });
+              emit({ type: "failed", trial, error: outcome.message });
+            }
           }
+        } finally {
+          w.close();
         }
       };
       try {
@@ -167,38 +173,74 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions = {}): 
   return { results, failed, interrupted: interrupted || (options.signal?.aborted ?? false), ran };
 }
 
-/** One trial in a child process; resolves with its last message (or an error if it died without one). */
-function runChild(
-  trial: Trial,
-  options: Extract<ParentMessage, { type: "run" }>["options"],
-  live: Set<ChildProcess>,
-  onProgress: (p: TrialProgress) => void,
-): Promise<Extract<ChildMessage, { type: "done" | "interrupted" | "error" }>> {
-  const dir = trialDir(options.sweepDir, trial.id);
-  mkdirSync(dir, { recursive: true });
-  const log = openSync(join(dir, "worker.log"), "a");
-  return new Promise((resolvePromise) => {
-    let outcome: Extract<ChildMessage, { type: "done" | "interrupted" | "error" }> | undefined;
-    const child = fork(WORKER, [], { execArgv: [], stdio: ["ignore", log, log, "ipc"], env: { ...process.env, MNEMO_SWEEP_TRIAL: trial.id } });
-    live.add(child);
-    child.on("message", (raw) => {
-      const m = raw as ChildMessage;
-      if (m.type === "ready") child.send({ type: "run", trial, options } satisfies ParentMessage);
-      else if (m.type === "progress") onProgress(m.progress);
-      else outcome = m;
+/** A child process that runs trials one after another (bin/trial-worker.mjs → child.ts). */
+class TrialWorker {
+  private child?: ChildProcess;
+  private ready?: Promise<void>;
+  private pending?: { resolve: (o: Extract<ChildMessage, { type: "done" | "interrupted" | "error" }>) => void; onProgress: (p: TrialProgress) => void; trialId: string };
+  private outcome?: Extract<ChildMessage, { type: "done" | "interrupted" | "error" }>;
+  /** The current process's log file. */
+  log = "";
+
+  constructor(
+    private readonly sweepDir: string,
+    private readonly index: number,
+    private readonly live: Set<ChildProcess>,
+  ) {}
+
+  private start(): Promise<void> {
+    const logs = join(this.sweepDir, "logs");
+    mkdirSync(logs, { recursive: true });
+    this.log = join(logs, `worker-${this.index}.log`);
+    const fd = openSync(this.log, "a");
+    const child = fork(WORKER, [], { execArgv: [], stdio: ["ignore", fd, fd, "ipc"], env: { ...process.env, MNEMO_SWEEP_WORKER: String(this.index) } });
+    closeSync(fd);
+    this.child = child;
+    this.live.add(child);
+    this.ready = new Promise((resolveReady, rejectReady) => {
+      child.once("error", rejectReady);
+      child.on("message", (raw) => {
+        const m = raw as ChildMessage;
+        if (m.type === "ready") resolveReady();
+        else if (m.type === "progress") this.pending?.onProgress(m.progress);
+        else if (this.pending) {
+          const p = this.pending;
+          this.pending = undefined;
+          p.resolve(m);
+        }
+      });
+      child.on("exit", (code, signal) => {
+        this.live.delete(child);
+        this.child = undefined;
+        this.ready = undefined;
+        rejectReady(new Error(`exit ${code ?? signal}`));
+        if (this.pending) {
+          const p = this.pending;
+          this.pending = undefined;
+          const message = `the worker process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) during the trial; see ${this.log}`;
+          openManifest(this.sweepDir).recordFailure(p.trialId, message);
+          p.resolve({ type: "error", message });
+        }
+      });
     });
-    child.on("error", (err) => {
-      outcome ??= { type: "error", message: `could not start a trial worker: ${err.message}` };
+    return this.ready;
+  }
+
+  async run(trial: Trial, options: Extract<ParentMessage, { type: "run" }>["options"], onProgress: (p: TrialProgress) => void): Promise<Extract<ChildMessage, { type: "done" | "interrupted" | "error" }>> {
+    try {
+      await (this.ready ?? this.start());
+    } catch (err) {
+      return { type: "error", message: `could not start a trial worker (${(err as Error).message}); see ${this.log}` };
+    }
+    const child = this.child as ChildProcess;
+    return new Promise((resolveRun) => {
+      this.pending = { resolve: resolveRun, onProgress, trialId: trial.id };
+      child.send({ type: "run", trial, options } satisfies ParentMessage);
     });
-    child.on("exit", (code, signal) => {
-      live.delete(child);
-      closeSync(log);
-      if (!outcome) {
-        const message = `the trial's worker process ended (${signal ? `signal ${signal}` : `exit code ${code}`}) before reporting; see ${join(dir, "worker.log")}`;
-        openManifest(options.sweepDir).recordFailure(trial.id, message);
-        outcome = { type: "error", message };
-      }
-      resolvePromise(outcome);
-    });
-  });
+  }
+
+  /** Lets the process end (after its trial, if one is running). */
+  close(): void {
+    if (this.child?.connected) this.child.send({ type: "exit" } satisfies ParentMessage);
+  }
 }

@@ -22,7 +22,8 @@
  * The points are grid × list × random (each block one empty point when absent), minus exclude,
  * plus include; every point runs once per seed. Pure functions: no file is read here.
  */
-import { folderName, nonNegativeInt, positiveInt, SeededRng, type PathSegment } from "@mnemo/core";
+import { SeededRng } from "@mnemo/core";
+import { folderName, nonNegativeInt, positiveInt, type PathSegment } from "@mnemo/experiment";
 import { z } from "zod";
 import { canonicalJson } from "./hash.js";
 

@@ -5,7 +5,8 @@
  *   plan.json           axis keys, points, seeds and trial ids of the current sweep file
  *   manifest.json       trial id -> status, run directory, result (manifest.ts)
  *   parent/             the MLflow parent run's journal (the same parent run on every rerun)
- *   trials/<id>/        trial.json, config.yaml, runs/<name>/<stamp>-seed<n>/, worker.log
+ *   trials/<id>/        trial.json, config.yaml, runs/<name>/<stamp>-seed<n>/
+ *   logs/worker-<n>.log the output of each --workers process
  *   summary.{json,csv,md,html}  written after every run of the sweep (report.ts)
  */
 import { copyFileSync, mkdirSync, existsSync, readFileSync } from "node:fs";

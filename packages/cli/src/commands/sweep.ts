@@ -4,8 +4,9 @@
  * summary files). Exit codes: 0 every trial finished, 1 some failed, 2 usage/config error, 130 interrupted.
  */
 import { availableParallelism } from "node:os";
-import { positiveInt } from "@mnemo/core";
-import { defaultWorkers, formatSweepTable, openManifest, planSweep, runSweep, summarizeSweepDir, SweepProgress, trialDir, type SweepEvent } from "@mnemo/sweep";
+import { join } from "node:path";
+import { positiveInt } from "@mnemo/experiment";
+import { defaultWorkers, formatSweepTable, openManifest, planSweep, runSweep, summarizeSweepDir, SweepProgress, type SweepEvent } from "@mnemo/sweep";
 import { flag, formatHelp, option, parseArgs, usageError } from "../args.js";
 import { sweepSpec } from "../specs.js";
 
@@ -63,7 +64,7 @@ export async function sweepCommand(argv: string[], print: (line: string) => void
     }
     if (e.type === "failed") {
       if (tty) process.stderr.write("\r\x1b[K");
-      process.stderr.write(`mnemo: trial ${e.trial.id} (${JSON.stringify(e.trial.point)} seed ${e.trial.seed}) failed: ${e.error}${workers !== undefined ? ` (log: ${trialDir(plan.dir, e.trial.id)}/worker.log)` : ""}\n`);
+      process.stderr.write(`mnemo: trial ${e.trial.id} (${JSON.stringify(e.trial.point)} seed ${e.trial.seed}) failed: ${e.error}${workers !== undefined ? ` (worker logs: ${join(plan.dir, "logs")})` : ""}\n`);
     }
     if (changed || tty) draw(changed);
   };

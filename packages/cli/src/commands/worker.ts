@@ -9,7 +9,7 @@
  * holds every recorded result, and rerunning the same commands once Redis is back completes the sweep.
  */
 import { writeSync } from "node:fs";
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "@mnemo/experiment";
 import {
   DEFAULT_RETRY,
   enqueueTrials,
