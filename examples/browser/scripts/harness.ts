@@ -11,8 +11,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../../..");
 export const EXAMPLE_DIR = resolve(import.meta.dirname, "..");
-/** Debian's Chromium (apt-get install chromium); MNEMO_CHROMIUM overrides it. */
-export const CHROMIUM = process.env["MNEMO_CHROMIUM"] ?? "/usr/bin/chromium";
+/** Debian's Chromium (apt-get install chromium); MNEMO_CHROMIUM_PATH overrides it (as for the tracking report's test). */
+export const CHROMIUM = process.env["MNEMO_CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 
 export function chromiumPresent(): boolean {
   return existsSync(CHROMIUM);
@@ -63,7 +63,12 @@ export async function serveStatic(dir: string): Promise<{ url: string; server: S
 }
 
 export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    timeout: 30_000,
+  });
 }
 
 /** Waits until the page says done (or error: then throws with the page's message and console). */

@@ -22,7 +22,8 @@ export interface BrowserRunConfig {
   model: { backbone: "mlp"; hidden: number[]; head: "expanding" };
   method: MethodConfig;
   training: { epochs: number; batch_size: number; lr: number; optimizer: { name: "adam" } };
-  evaluation: { batch_size: number };
+  /** future_tasks: false leaves R[i][j] for j > i empty (an expanding head cannot predict unseen classes anyway). */
+  evaluation: { batch_size: number; future_tasks: boolean };
   backend: BrowserBackendChoice;
 }
 
@@ -39,7 +40,7 @@ const base: Omit<BrowserRunConfig, "name" | "method"> = {
   },
   model: { backbone: "mlp", hidden: [256], head: "expanding" },
   training: { epochs: 1, batch_size: 32, lr: 0.001, optimizer: { name: "adam" } },
-  evaluation: { batch_size: 500 },
+  evaluation: { batch_size: 500, future_tasks: false },
   backend: "auto",
 };
 

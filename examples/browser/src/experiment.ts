@@ -130,7 +130,7 @@ export async function runSplitMnist(config: BrowserRunConfig, data: ImageSubset,
   };
   try {
     const result: ExperimentResult = await runExperiment(
-      { name: config.name, stream, learner, evaluation: { scenario: "class-incremental", batchSize: config.evaluation.batch_size }, tracker: context.tracker, seed: config.seed },
+      { name: config.name, stream, learner, evaluation: { scenario: "class-incremental", batchSize: config.evaluation.batch_size, evaluateFutureTasks: config.evaluation.future_tasks }, tracker: context.tracker, seed: config.seed },
       context,
       { onTaskEvaluated: (task, _row, r) => hooks.onTask?.(task, r.matrix.map((row) => [...row])) },
     );
