@@ -60,7 +60,7 @@ export function writeCheckpoint(
   mnemoVersion: string,
 ): { bytes: number } {
   const { fs, path, crypto } = nodeModules(dir);
-  const { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } = fs;
+  const { existsSync, mkdirSync, renameSync, rmSync } = fs;
   const { dirname, join } = path;
   const { tree, blob } = encodeState(state);
   const manifest: CheckpointManifest = {
