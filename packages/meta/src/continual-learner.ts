@@ -22,19 +22,19 @@ import {
   CheckpointError,
   disposeTree,
   type ExperimentContext,
-  imagesToTensor,
   type ImageSet,
   type Learner,
   type Normalization,
   type ParamTree,
   type Plugin,
-  ProgressBar,
   type RandomStream,
   type SeededRng,
   summarize,
   type Task,
   TrainingInterrupted,
 } from "@mnemo/core";
+import { imagesToTensor } from "@mnemo/core/tf";
+import { ProgressBar } from "@mnemo/runtime";
 import { ShapeError } from "@mnemo/core/errors";
 import { EpisodeSampler, type ContinualFewShotSpec, type EpisodeShape } from "@mnemo/data";
 import { createOptimizer, type Optimizer } from "@mnemo/models";

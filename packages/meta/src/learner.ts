@@ -19,22 +19,20 @@ import {
   type Backbone,
   type Batch,
   CheckpointError,
-  cloneTree,
   disposeTree,
   type ExperimentContext,
-  imagesToTensor,
   type ImageSet,
   type Learner,
-  labelsToTensor,
   packRows,
   type ParamTree,
   type Plugin,
-  ProgressBar,
   type RandomStream,
   type SeededRng,
   type Task,
   TrainingInterrupted,
 } from "@mnemo/core";
+import { cloneTree, imagesToTensor, labelsToTensor } from "@mnemo/core/tf";
+import { ProgressBar } from "@mnemo/runtime";
 import { ShapeError } from "@mnemo/core/errors";
 import type { Normalization } from "@mnemo/core";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "@mnemo/models";
