@@ -6,7 +6,7 @@
  * so the subset generator imports @mnemo/data like any other repo script.
  */
 import { fileURLToPath } from "node:url";
-import { defineConfig, type Plugin } from "vite";
+import { defaultClientConditions, defineConfig, type Plugin } from "vite";
 
 const here = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 
@@ -33,14 +33,9 @@ function mnistSubset(): Plugin {
 export default defineConfig({
   root: here("."),
   base: "./",
-  // STOPGAP until lean-core lands (@mnemo/core's root loads Node-only modules today).
-  resolve: {
-    conditions: ["@mnemo/source", "module", "browser", "development|production"],
-    alias: [
-      { find: /^@mnemo\/core$/, replacement: here("./src/stopgap/core.ts") },
-      { find: /^node:crypto$/, replacement: here("./src/stopgap/crypto.ts") },
-    ],
-  },
+  // Mnemo's TypeScript sources (the repo's dev condition), then Vite's defaults for a page
+  // ("browser" picks @mnemo/kernels' browser entry).
+  resolve: { conditions: ["@mnemo/source", ...defaultClientConditions] },
   build: { outDir: here("./dist"), emptyOutDir: true, target: "es2022", chunkSizeWarningLimit: 4096 },
   plugins: [mnistSubset()],
 });

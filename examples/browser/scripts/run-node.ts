@@ -5,7 +5,7 @@
  * One wasm thread, as the page has without cross-origin isolation (XNNPACK's results do not
  * depend on the thread count, but the comparison should not rest on that).
  */
-import { selectBackend } from "@mnemo/core";
+import { selectBackend } from "@mnemo/runtime";
 import { DEFAULT_RUNS, type BrowserRunConfig } from "../src/config.js";
 import { runSplitMnist, type RunOutput } from "../src/experiment.js";
 import { decodeSubset } from "../src/subset.js";

@@ -4,8 +4,7 @@
  * replay (a reservoir of 200 images), one epoch per task. The same objects drive the Node run
  * the e2e test compares with (tests/e2e/browser-example.test.ts).
  */
-export type BrowserBackendChoice = "auto" | "webgpu" | "webgl" | "wasm" | "cpu";
-export const BROWSER_BACKEND_CHOICES: readonly BrowserBackendChoice[] = ["auto", "webgpu", "webgl", "wasm", "cpu"];
+import type { BackendChoice } from "@mnemo/core";
 
 export type MethodConfig = { name: "finetune" } | { name: "er"; memory_size: number };
 
@@ -24,7 +23,8 @@ export interface BrowserRunConfig {
   training: { epochs: number; batch_size: number; lr: number; optimizer: { name: "adam" } };
   /** future_tasks: false leaves R[i][j] for j > i empty (an expanding head cannot predict unseen classes anyway). */
   evaluation: { batch_size: number; future_tasks: boolean };
-  backend: BrowserBackendChoice;
+  /** As in a run config: "auto" or a backend by name (the page's `?backend=` sets it). */
+  backend: BackendChoice;
 }
 
 /** Images per digit in the page's subset (train / test): 10 x 200 + 10 x 100 images, 2.4 MB. */

@@ -2,11 +2,12 @@
  * One class-incremental run of Mnemo's real pieces, the same code in the page and in Node: the
  * subset as an in-memory task stream (@mnemo/core), an MLP and the SupervisedLearner
  * (@mnemo/models), experience replay (@mnemo/replay/plugins), the runner that fills the accuracy
- * matrix (@mnemo/core's runExperiment) and the metrics derived from it (@mnemo/core/metrics).
+ * matrix (`runExperiment`, @mnemo/core/tf) and the metrics derived from it (@mnemo/core/metrics).
  * The caller has selected the tfjs backend; nothing here touches the DOM or Node.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { inMemoryStream, MemoryTracker, runExperiment, SeededRng, treeKeys, type ExperimentContext, type ExperimentResult, type ParamTree, type Plugin } from "@mnemo/core";
+import { inMemoryStream, MemoryTracker, SeededRng, treeKeys, type ExperimentContext, type ExperimentResult, type ParamTree, type Plugin } from "@mnemo/core";
+import { runExperiment } from "@mnemo/core/tf";
 import { metricRecord, summarize, type AccuracyMatrix } from "@mnemo/core/metrics";
 import { mlp, SupervisedLearner } from "@mnemo/models";
 import { experienceReplay } from "@mnemo/replay/plugins";

@@ -6,7 +6,8 @@
  * each run's section [data-matrix] (JSON, set when the run is complete) and #backend[data-backend].
  */
 import { DEFAULT_RUNS, type BrowserRunConfig } from "./config.js";
-import { parseBrowserBackend, selectBrowserBackend, type BrowserBackendInfo } from "./backend.js";
+import type { BackendInfo } from "@mnemo/core";
+import { backendFromQuery, selectPageBackend } from "./backend.js";
 import { runSplitMnist, taskClassesOf, type RunOutput, type RunProgress } from "./experiment.js";
 import { decodeSubset } from "./subset.js";
 import type { AccuracyMatrix } from "@mnemo/core/metrics";
@@ -57,7 +58,7 @@ interface RunView {
   section: HTMLElement;
   update(progress: RunProgress): void;
   showMatrix(matrix: AccuracyMatrix): void;
-  finish(output: RunOutput, backend: BrowserBackendInfo): void;
+  finish(output: RunOutput, backend: BackendInfo): void;
 }
 
 function runView(config: BrowserRunConfig, taskClasses: number[][]): RunView {
@@ -132,8 +133,8 @@ function repaintYielder(): () => Promise<void> {
 
 async function main(): Promise<void> {
   const params = new URLSearchParams(location.search);
-  const choice = parseBrowserBackend(params.get("backend"), "?backend=");
-  const backend = await selectBrowserBackend(choice);
+  const choice = backendFromQuery(params.get("backend"));
+  const backend = await selectPageBackend(choice);
   const backendEl = $("#backend");
   backendEl.textContent = backend.description;
   backendEl.dataset.backend = backend.name;

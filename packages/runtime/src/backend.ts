@@ -4,8 +4,9 @@
  *   (@tensorflow/tfjs-backend-webgpu; in Node through the optional `webgpu` Dawn binding, where a
  *   GPU and its Vulkan / Metal / D3D12 driver exist) → wasm (+ Mnemo's kernels and threads) →
  *   cpu (pure JS, ~100x slower for CNNs).
- * In a browser page: webgpu (navigator.gpu) → webgl → wasm (tfjs's kernels, one thread) → cpu;
- * the native packages and Mnemo's kernels are Node-only. `webgl` can also be asked for by name.
+ * In a browser page: webgpu (navigator.gpu) → webgl → wasm (+ Mnemo's kernels, from
+ * @mnemo/kernels' browser entry; tfjs's own threads, which exist only on a cross-origin-isolated
+ * page) → cpu; the native packages are Node-only. `webgl` can also be asked for by name.
  * The native packages are optionalDependencies: where they could not install (no libtensorflow
  * download) they are simply absent and skipped without a word, as is webgpu without an adapter.
  * Requesting a backend explicitly (config `backend:` or MNEMO_BACKEND, the env var winning) fails
@@ -113,10 +114,9 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         return finish({ name, tfBackend: "webgl", threads: 0, skipped });
       } else if (name === "wasm") {
         await import("@tensorflow/tfjs-backend-wasm");
-        // Mnemo's kernels and worker threads are Node-only; in a browser tfjs's own wasm kernels
-        // run on one thread. The specifier is in a variable so browser bundlers leave it out.
-        const kernelsPackage = "@mnemo/kernels";
-        const kernels = inNode ? ((await import(/* @vite-ignore */ kernelsPackage)) as Partial<KernelsModule>) : {};
+        // Node: the thread shim and the kernels; a browser bundle resolves the same specifier to
+        // the package's browser entry (same kernels, the SIMD module fetched as an asset).
+        const kernels = (await import("@mnemo/kernels")) as Partial<KernelsModule>;
         let threads = 1;
         let simd: boolean | undefined;
         if (typeof kernels.prepareWasm === "function") {
