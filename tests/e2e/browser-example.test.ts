@@ -90,5 +90,22 @@ if (!available && process.env.CI) {
       expect(er.metrics["acc_task_macro"]! - finetune.metrics["acc_task_macro"]!).toBeGreaterThan(30);
       await page.close();
     }, 240_000);
+
+    it("chooses its backend itself and shows what it skipped (no GPU here: wasm, not software webgl)", async () => {
+      const page = await browser!.newPage();
+      await page.goto(url); // ?backend absent: auto
+      const backend = page.locator("#backend[data-backend]");
+      await backend.waitFor({ timeout: 60_000 });
+      const name = await backend.getAttribute("data-backend");
+      const skipped = (await page.locator("#skipped").textContent()) ?? "";
+      if (name === "wasm") {
+        // webgpu found no (hardware) adapter and webgl only a software rasterizer: each says why.
+        expect(skipped).toMatch(/webgpu: .+; webgl: .+/);
+        expect(await backend.textContent()).toBe("wasm (1 thread, simd)");
+      } else {
+        expect(["webgpu", "webgl"]).toContain(name); // a machine with a GPU
+      }
+      await page.close();
+    }, 90_000);
   });
 }

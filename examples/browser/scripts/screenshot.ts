@@ -1,7 +1,8 @@
 /**
  * Regenerates docs/browser-example.png: builds the page into a temporary folder, runs it in
- * headless Chromium on wasm (the numbers the e2e test checks against Node) and captures the
- * finished page.   npm run example:browser:screenshot [-- output.png]
+ * headless Chromium with the backend it chooses itself (on a machine without a GPU: wasm, the
+ * numbers the e2e test checks against Node) and captures the finished page.
+ *   npm run example:browser:screenshot [-- output.png]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +23,7 @@ try {
     const page = await browser.newPage({ viewport: { width: 1200, height: 760 }, deviceScaleFactor: 1 });
     const lines: string[] = [];
     page.on("console", (m) => lines.push(`${m.type()}: ${m.text()}`));
-    await page.goto(`${url}?backend=wasm`);
+    await page.goto(url);
     await waitForRun(page, 300_000, lines);
     await page.screenshot({ path: target, fullPage: true });
     console.log(`wrote ${target}`);
