@@ -14,7 +14,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
-import { buildExample, CHROMIUM, chromiumPresent, launchChromium, serveStatic, waitForRun } from "../../examples/browser/scripts/harness.js";
+import {
+  buildExample,
+  CHROMIUM,
+  chromiumPresent,
+  launchChromium,
+  serveStatic,
+  waitForRun,
+} from "../../examples/browser/scripts/harness.js";
 import { runInNode } from "../../examples/browser/scripts/run-node.js";
 import { DEFAULT_RUNS } from "../../examples/browser/src/config.js";
 
@@ -78,10 +85,19 @@ if (!available && process.env.CI) {
         expect(JSON.stringify(matrix), config.name).toBe(JSON.stringify(expected.matrix));
         expect(await section.getAttribute("data-params-sha256"), config.name).toBe(expected.paramsSha256);
         // The file the page offers is the same matrix.
-        const [download] = await Promise.all([page.waitForEvent("download"), section.locator('a[data-file="accuracy_matrix.json"]').click()]);
+        const [download] = await Promise.all([
+          page.waitForEvent("download"),
+          section.locator('a[data-file="accuracy_matrix.json"]').click(),
+        ]);
         const file = JSON.parse(readFileSync((await download.path()) as string, "utf8")) as { matrix: unknown; taskClasses: number[][] };
         expect(file.matrix).toEqual(expected.matrix);
-        expect(file.taskClasses).toEqual([[0, 1], [2, 3], [4, 5], [6, 7], [8, 9]]);
+        expect(file.taskClasses).toEqual([
+          [0, 1],
+          [2, 3],
+          [4, 5],
+          [6, 7],
+          [8, 9],
+        ]);
       }
 
       // Meaningful: fine-tuning forgets every old task; replay keeps most of them.

@@ -21,7 +21,17 @@ export function chromiumPresent(): boolean {
 /** `vite build` of the example into `outDir` (the npm script's command, with another output folder). */
 export async function buildExample(outDir: string): Promise<void> {
   const args = ["--conditions=@mnemo/source", "--import", "tsx", join(REPO_ROOT, "node_modules/vite/bin/vite.js"), "build"];
-  args.push("--config", join(EXAMPLE_DIR, "vite.config.ts"), "--configLoader", "native", "--outDir", outDir, "--emptyOutDir", "--logLevel", "warn");
+  args.push(
+    "--config",
+    join(EXAMPLE_DIR, "vite.config.ts"),
+    "--configLoader",
+    "native",
+    "--outDir",
+    outDir,
+    "--emptyOutDir",
+    "--logLevel",
+    "warn",
+  );
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
@@ -66,7 +76,14 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: [
+      "--no-sandbox",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
     timeout: 30_000,
   });
 }
@@ -74,7 +91,10 @@ export async function launchChromium(): Promise<Browser> {
 /** Waits until the page says done (or error: then throws with the page's message and console). */
 export async function waitForRun(page: Page, timeoutMs: number, consoleLines: string[]): Promise<void> {
   // An expression, not a function: this file is type-checked without the DOM library.
-  await page.waitForFunction('["done", "error"].includes(document.body.dataset.status ?? "")', undefined, { timeout: timeoutMs, polling: 250 });
+  await page.waitForFunction('["done", "error"].includes(document.body.dataset.status ?? "")', undefined, {
+    timeout: timeoutMs,
+    polling: 250,
+  });
   const status = await page.locator("body").getAttribute("data-status");
   if (status !== "done") {
     const message = await page.locator("#error").textContent();

@@ -11,7 +11,11 @@ import { runSplitMnist, type RunOutput } from "../src/experiment.js";
 import { decodeSubset } from "../src/subset.js";
 import { makeSubset } from "./make-subset.js";
 
-export async function runInNode(backend: "wasm" | "cpu", subsetBytes?: Uint8Array, runs: readonly BrowserRunConfig[] = DEFAULT_RUNS): Promise<{ backend: string; outputs: RunOutput[] }> {
+export async function runInNode(
+  backend: "wasm" | "cpu",
+  subsetBytes?: Uint8Array,
+  runs: readonly BrowserRunConfig[] = DEFAULT_RUNS,
+): Promise<{ backend: string; outputs: RunOutput[] }> {
   const info = await selectBackend({ backend, threads: 1, env: {} });
   const data = decodeSubset(subsetBytes ?? (await makeSubset()));
   const outputs: RunOutput[] = [];
@@ -23,5 +27,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const backend = (process.argv[2] ?? "wasm") as "wasm" | "cpu";
   const { backend: description, outputs } = await runInNode(backend);
   console.log(`backend: ${description}`);
-  for (const o of outputs) console.log(`${o.config.name}: ACC ${o.metrics["acc_task_macro"]?.toFixed(1)}, BWT ${o.metrics["bwt"]?.toFixed(1)}\n  R = ${JSON.stringify(o.matrix)}\n  parameters sha256 ${o.paramsSha256}`);
+  for (const o of outputs)
+    console.log(
+      `${o.config.name}: ACC ${o.metrics["acc_task_macro"]?.toFixed(1)}, BWT ${o.metrics["bwt"]?.toFixed(1)}\n  R = ${JSON.stringify(o.matrix)}\n  parameters sha256 ${o.paramsSha256}`,
+    );
 }

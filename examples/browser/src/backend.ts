@@ -18,6 +18,10 @@ export function backendFromQuery(value: string | null): BackendChoice {
 }
 
 export async function selectPageBackend(choice: BackendChoice): Promise<BackendInfo> {
-  setWasmPaths({ "tfjs-backend-wasm.wasm": wasmPlain, "tfjs-backend-wasm-simd.wasm": wasmSimd, "tfjs-backend-wasm-threaded-simd.wasm": wasmThreadedSimd });
+  setWasmPaths({
+    "tfjs-backend-wasm.wasm": wasmPlain,
+    "tfjs-backend-wasm-simd.wasm": wasmSimd,
+    "tfjs-backend-wasm-threaded-simd.wasm": wasmThreadedSimd,
+  });
   return selectBackend({ backend: choice, threads: "auto", env: {} });
 }

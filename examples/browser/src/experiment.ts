@@ -6,7 +6,16 @@
  * The caller has selected the tfjs backend; nothing here touches the DOM or Node.
  */
 import type * as tf from "@tensorflow/tfjs";
-import { inMemoryStream, MemoryTracker, SeededRng, treeKeys, type ExperimentContext, type ExperimentResult, type ParamTree, type Plugin } from "@mnemo/core";
+import {
+  inMemoryStream,
+  MemoryTracker,
+  SeededRng,
+  treeKeys,
+  type ExperimentContext,
+  type ExperimentResult,
+  type ParamTree,
+  type Plugin,
+} from "@mnemo/core";
 import { runExperiment } from "@mnemo/core/tf";
 import { metricRecord, summarize, type AccuracyMatrix } from "@mnemo/core/metrics";
 import { mlp, SupervisedLearner } from "@mnemo/models";
@@ -110,7 +119,8 @@ export async function runSplitMnist(config: BrowserRunConfig, data: ImageSubset,
     name: config.method.name,
     quiet: true,
   });
-  const stepsInTask = async (task: number): Promise<number> => config.training.epochs * Math.ceil((await stream.task(task)).train.count / training.batchSize);
+  const stepsInTask = async (task: number): Promise<number> =>
+    config.training.epochs * Math.ceil((await stream.task(task)).train.count / training.batchSize);
   const steps = await Promise.all(stream.taskClasses.map((_, t) => stepsInTask(t)));
   let step = 0;
   let current = 0;
@@ -131,9 +141,26 @@ export async function runSplitMnist(config: BrowserRunConfig, data: ImageSubset,
   };
   try {
     const result: ExperimentResult = await runExperiment(
-      { name: config.name, stream, learner, evaluation: { scenario: "class-incremental", batchSize: config.evaluation.batch_size, evaluateFutureTasks: config.evaluation.future_tasks }, tracker: context.tracker, seed: config.seed },
+      {
+        name: config.name,
+        stream,
+        learner,
+        evaluation: {
+          scenario: "class-incremental",
+          batchSize: config.evaluation.batch_size,
+          evaluateFutureTasks: config.evaluation.future_tasks,
+        },
+        tracker: context.tracker,
+        seed: config.seed,
+      },
       context,
-      { onTaskEvaluated: (task, _row, r) => hooks.onTask?.(task, r.matrix.map((row) => [...row])) },
+      {
+        onTaskEvaluated: (task, _row, r) =>
+          hooks.onTask?.(
+            task,
+            r.matrix.map((row) => [...row]),
+          ),
+      },
     );
     return {
       config,

@@ -18,7 +18,11 @@ const $ = <T extends HTMLElement>(selector: string, root: ParentNode = document)
   return el;
 };
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, children: (Node | string)[] = []): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  children: (Node | string)[] = [],
+): HTMLElementTagNameMap[K] {
   const node = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
@@ -32,7 +36,10 @@ function cellColour(value: number): { background: string; color: string } {
 }
 
 function heatmap(matrix: AccuracyMatrix, taskClasses: number[][]): HTMLTableElement {
-  const head = el("tr", {}, [el("th"), ...taskClasses.map((c, j) => el("th", { title: `digits ${c.join(", ")}` }, [`task ${j}`, el("br"), `(${c.join(",")})`]))]);
+  const head = el("tr", {}, [
+    el("th"),
+    ...taskClasses.map((c, j) => el("th", { title: `digits ${c.join(", ")}` }, [`task ${j}`, el("br"), `(${c.join(",")})`])),
+  ]);
   const rows = matrix.map((row, i) =>
     el("tr", {}, [
       el("th", {}, [`after ${i}`]),
@@ -113,7 +120,12 @@ function runView(config: BrowserRunConfig, taskClasses: number[][]): RunView {
       const [cfg, matrix, metricsLink] = links as [HTMLAnchorElement, HTMLAnchorElement, HTMLAnchorElement];
       download(cfg, "config.json", { ...output.config, backend: backend.name });
       download(matrix, "accuracy_matrix.json", { matrix: output.matrix, taskClasses: output.taskClasses, testSizes: output.testSizes });
-      download(metricsLink, "metrics.json", { final: output.metrics, backend: backend.description, trainSeconds: output.trainSeconds, paramsSha256: output.paramsSha256 });
+      download(metricsLink, "metrics.json", {
+        final: output.metrics,
+        backend: backend.description,
+        trainSeconds: output.trainSeconds,
+        paramsSha256: output.paramsSha256,
+      });
       section.dataset.matrix = JSON.stringify(output.matrix);
       section.dataset.metrics = JSON.stringify(output.metrics);
       section.dataset.paramsSha256 = output.paramsSha256;
@@ -143,7 +155,8 @@ async function main(): Promise<void> {
   const response = await fetch(`${import.meta.env.BASE_URL}mnist-subset.bin`);
   if (!response.ok) throw new Error(`could not load the MNIST subset: HTTP ${response.status} for ${response.url}`);
   const data = decodeSubset(new Uint8Array(await response.arrayBuffer()));
-  $("#data").textContent = `MNIST subset: ${data.train.count} training and ${data.test.count} test images (first of each digit), 1 epoch per task.`;
+  $("#data").textContent =
+    `MNIST subset: ${data.train.count} training and ${data.test.count} test images (first of each digit), 1 epoch per task.`;
 
   const runs = DEFAULT_RUNS.map((c) => ({ ...c, backend: choice }));
   const numClasses = Math.max(...data.train.labels) + 1;

@@ -44,14 +44,24 @@ export class SubsetFormatError extends Error {
 export function decodeSubset(bytes: Uint8Array): ImageSubset {
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
   if (bytes.length < HEADER_BYTES || magic !== MAGIC) {
-    throw new SubsetFormatError(`not a Split-MNIST subset file (magic ${JSON.stringify(magic)}, ${bytes.length} bytes); rebuild it with scripts/make-subset.ts`);
+    throw new SubsetFormatError(
+      `not a Split-MNIST subset file (magic ${JSON.stringify(magic)}, ${bytes.length} bytes); rebuild it with scripts/make-subset.ts`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [version, trainCount, testCount, h, w, c] = Array.from({ length: 6 }, (_, i) => view.getUint32(4 + 4 * i, true)) as [number, number, number, number, number, number];
+  const [version, trainCount, testCount, h, w, c] = Array.from({ length: 6 }, (_, i) => view.getUint32(4 + 4 * i, true)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (version !== VERSION) throw new SubsetFormatError(`subset file version ${version}, this page reads version ${VERSION}; rebuild it`);
   const size = h * w * c;
   const expected = HEADER_BYTES + (trainCount + testCount) * (size + 1);
-  if (bytes.length !== expected) throw new SubsetFormatError(`subset file has ${bytes.length} bytes, its header says ${expected}; rebuild it`);
+  if (bytes.length !== expected)
+    throw new SubsetFormatError(`subset file has ${bytes.length} bytes, its header says ${expected}; rebuild it`);
   const shape = [h, w, c] as const;
   let at = HEADER_BYTES;
   const read = (count: number): ImageSet => {
