@@ -5,7 +5,6 @@
  * asked for by name (`?backend=wasm`, like MNEMO_BACKEND) fails loudly when it cannot start.
  * The one thing a bundled page adds: where tfjs's own wasm binaries are (Vite emits them as assets).
  */
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import type { BackendChoice, BackendInfo } from "@mnemo/core";
 import { parseBackendChoice, selectBackend } from "@mnemo/runtime";
 import wasmPlain from "@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url";
@@ -18,10 +17,10 @@ export function backendFromQuery(value: string | null): BackendChoice {
 }
 
 export async function selectPageBackend(choice: BackendChoice): Promise<BackendInfo> {
-  setWasmPaths({
+  const wasmPaths = {
     "tfjs-backend-wasm.wasm": wasmPlain,
     "tfjs-backend-wasm-simd.wasm": wasmSimd,
     "tfjs-backend-wasm-threaded-simd.wasm": wasmThreadedSimd,
-  });
-  return selectBackend({ backend: choice, threads: "auto", env: {} });
+  };
+  return selectBackend({ backend: choice, threads: "auto", wasmPaths, env: {} });
 }

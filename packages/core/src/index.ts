@@ -17,3 +17,4 @@ export * from "./memory-stream.js";
 export * from "./cost.js";
 export { taskLabel } from "./task-label.js";
 export type { RandomInitBaseline, RandomInitBaselineOptions } from "./baseline.js";
+export { Sha256 } from "./sha256.js";

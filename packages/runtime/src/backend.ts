@@ -36,6 +36,12 @@ export interface SelectBackendOptions {
   backend?: BackendChoice;
   /** Wasm threads: a number or "auto" (= all cores, at most 2 here). */
   threads?: number | "auto";
+  /**
+   * Where tfjs's wasm binaries are served from, for a browser page whose bundler does not put them
+   * beside the script (tfjs `setWasmPaths`: a folder URL ending in "/" or a file per binary).
+   * Node finds them in node_modules; leave it unset there.
+   */
+  wasmPaths?: string | Partial<Record<"tfjs-backend-wasm.wasm" | "tfjs-backend-wasm-simd.wasm" | "tfjs-backend-wasm-threaded-simd.wasm", string>>;
   /** Environment (defaults to process.env); injectable for tests. */
   env?: Record<string, string | undefined>;
 }
@@ -106,6 +112,11 @@ async function useTf(name: string): Promise<void> {
   await tf.ready();
 }
 
+/** What `backend: auto` tries, in order, in Node and in a browser page. */
+export function autoOrder(where: "node" | "browser"): ConcreteBackend[] {
+  return where === "node" ? ["node-gpu", "node", "webgpu", "wasm", "cpu"] : ["webgpu", "webgl", "wasm", "cpu"];
+}
+
 /**
  * Picks and initialises the backend. Call once, before any tensor is created.
  * Throws BackendError when an explicitly requested backend is not available.
@@ -114,8 +125,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
   const env = options.env ?? nodeProcess?.env ?? {};
   const fromEnv = env.MNEMO_BACKEND;
   const choice: BackendChoice = fromEnv ? parseBackendChoice(fromEnv, "MNEMO_BACKEND") : (options.backend ?? "auto");
-  const auto: ConcreteBackend[] = inNode ? ["node-gpu", "node", "webgpu", "wasm", "cpu"] : ["webgpu", "webgl", "wasm", "cpu"];
-  const order: ConcreteBackend[] = choice === "auto" ? auto : [choice];
+  const order: ConcreteBackend[] = choice === "auto" ? autoOrder(inNode ? "node" : "browser") : [choice];
   const skipped: BackendInfo["skipped"] = [];
   tf.enableProdMode();
 
@@ -141,7 +151,8 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         await useTf("webgl");
         return finish(renderer ? { name, tfBackend: "webgl", threads: 0, adapter: renderer, skipped } : { name, tfBackend: "webgl", threads: 0, skipped });
       } else if (name === "wasm") {
-        await import("@tensorflow/tfjs-backend-wasm");
+        const tfwasm = await import("@tensorflow/tfjs-backend-wasm");
+        if (options.wasmPaths !== undefined) tfwasm.setWasmPaths(options.wasmPaths);
         // Node: the thread shim and the kernels; a browser bundle resolves the same specifier to
         // the package's browser entry (same kernels, the SIMD module fetched as an asset).
         const kernels = (await import("@mnemo/kernels")) as Partial<KernelsModule>;

@@ -4,7 +4,7 @@
  * a run, and draws progress on the terminal. Works in a browser too: there the native backends
  * are skipped, webgpu comes from `navigator.gpu`, and wasm runs tfjs's own kernels.
  */
-export { selectBackend, activeBackend, parseBackendChoice, releaseBackend, type SelectBackendOptions } from "./backend.js";
+export { selectBackend, activeBackend, autoOrder, parseBackendChoice, releaseBackend, type SelectBackendOptions } from "./backend.js";
 export { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type ConcreteBackend } from "@mnemo/core";
 export { prepareWebgpu, releaseWebgpu, vulkanLoaderPresent, WebgpuUnavailable } from "./webgpu.js";
 export { ProgressBar, formatSeconds, type ProgressOptions, type ProgressStream } from "./progress.js";
