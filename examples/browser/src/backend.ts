@@ -3,7 +3,7 @@
  * in a page webgpu → webgl → wasm (with Mnemo's kernels, @mnemo/kernels' browser entry) → cpu,
  * each skipped with its reason, and the same description ("wasm (1 thread, simd)"). A backend
  * asked for by name (`?backend=wasm`, like MNEMO_BACKEND) fails loudly when it cannot start.
- * The one thing a bundled page adds: where tfjs's own wasm binaries are (Vite emits them as assets).
+ * The one thing a bundled page adds: where tfjs's own wasm binaries are (Vite emits them as assets; `wasmPaths`).
  */
 import type { BackendChoice, BackendInfo } from "@mnemo/core";
 import { parseBackendChoice, selectBackend } from "@mnemo/runtime";
