@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "@mnemo/core/errors";
-import { buildStream, corrupt, streamConfigSchema, type StreamConfigInput } from "../src/index.js";
+import { buildStream, corrupt, formatTaskSizes, streamConfigSchema, type StreamConfigInput } from "../src/index.js";
 import { SeededRng } from "@mnemo/core/rng";
 import { caught } from "./helpers.js";
 
@@ -34,6 +34,7 @@ describe("kind: corruptions", () => {
     const cfg = parse({ kind: "corruptions", dataset: grey, corruptions: ["shot_noise", "stripe"], clean_first: true, severity: 3 });
     const s = await buildStream(cfg, { seed: 5 });
     expect(s.taskNames).toEqual(["clean", "shot_noise", "stripe"]);
+    expect(formatTaskSizes(s.taskSizes, s.taskNames)[1]).toBe("task 1 (shot_noise): 9 train / 0 validation / 6 test");
     const clean = await s.testSet(0);
     const shot = await s.testSet(1);
     const expected = corrupt("mnist-c", "shot_noise", clean.images, [28, 28, 1], { severity: 3, rng: new SeededRng(5).derive("corruptions/shot_noise/test") });

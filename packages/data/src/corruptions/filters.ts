@@ -42,20 +42,51 @@ export function gaussianKernel1d(sigma: number, truncate = 4): Float64Array {
   return k;
 }
 
+/**
+ * The taps of a centred 1-D kernel at each position of an axis of length n, folded back by the
+ * border mode and merged per source index (a kernel longer than the axis then costs n, not its length).
+ */
+type Taps = { index: Int32Array; weight: Float64Array }[];
+const tapCache = new Map<string, { kernel: Float64Array; taps: Taps }>();
+
+function axisTaps(n: number, kernel: Float64Array, mode: BorderMode): Taps {
+  // Kernels are built per call; the same (n, mode, kernel values) recur image after image.
+  const key = `${n}/${mode}/${kernel.length}/${kernel[0]}/${kernel[(kernel.length - 1) / 2]}`;
+  const hit = tapCache.get(key);
+  if (hit && hit.kernel.every((v, i) => v === kernel[i])) return hit.taps;
+  const taps = buildTaps(n, kernel, mode);
+  if (tapCache.size > 256) tapCache.clear();
+  tapCache.set(key, { kernel: Float64Array.from(kernel), taps });
+  return taps;
+}
+
+function buildTaps(n: number, kernel: Float64Array, mode: BorderMode): Taps {
+  const r = (kernel.length - 1) / 2;
+  const out: Taps = [];
+  for (let i = 0; i < n; i++) {
+    const acc = new Map<number, number>();
+    for (let k = -r; k <= r; k++) {
+      const j = borderIndex(i + k, n, mode);
+      if (j < 0) continue;
+      acc.set(j, (acc.get(j) ?? 0) + (kernel[k + r] as number));
+    }
+    const index = Int32Array.from(acc.keys());
+    out.push({ index, weight: Float64Array.from(index, (j) => acc.get(j) as number) });
+  }
+  return out;
+}
+
 /** Correlate every channel along one axis with a centred 1-D kernel. */
 function filterAxis(src: Float64Array, h: number, w: number, c: number, kernel: Float64Array, axis: 0 | 1, mode: BorderMode): Float64Array {
   const out = new Float64Array(src.length);
-  const r = (kernel.length - 1) / 2;
+  const taps = axisTaps(axis === 0 ? h : w, kernel, mode);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
+      const { index, weight } = taps[axis === 0 ? y : x] as { index: Int32Array; weight: Float64Array };
       for (let ch = 0; ch < c; ch++) {
         let s = 0;
-        for (let k = -r; k <= r; k++) {
-          const yy = axis === 0 ? borderIndex(y + k, h, mode) : y;
-          const xx = axis === 1 ? borderIndex(x + k, w, mode) : x;
-          if (yy < 0 || xx < 0) continue;
-          s += (kernel[k + r] as number) * (src[(yy * w + xx) * c + ch] as number);
-        }
+        if (axis === 0) for (let t = 0; t < index.length; t++) s += (weight[t] as number) * (src[((index[t] as number) * w + x) * c + ch] as number);
+        else for (let t = 0; t < index.length; t++) s += (weight[t] as number) * (src[(y * w + (index[t] as number)) * c + ch] as number);
         out[(y * w + x) * c + ch] = s;
       }
     }
@@ -155,14 +186,37 @@ export function clippedZoom(src: Float64Array, h: number, w: number, c: number, 
   const zoomed = Math.round(side * z);
   const trim = Math.floor((zoomed - h) / 2);
   const scale = zoomed > 1 ? (side - 1) / (zoomed - 1) : 0;
+  // Separable bilinear: per output row/column the two source indices (inside the crop) and the weight.
+  const axis = (n: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } => {
+    const i0 = new Int32Array(n);
+    const i1 = new Int32Array(n);
+    const f = new Float64Array(n);
+    for (let o = 0; o < n; o++) {
+      const s = (o + trim) * scale;
+      const a = Math.min(Math.floor(s), side - 1);
+      i0[o] = a + top;
+      i1[o] = Math.min(a + 1, side - 1) + top;
+      f[o] = s - a;
+    }
+    return { i0, i1, f };
+  };
+  const ay = axis(h);
+  const ax = axis(w);
   const out = new Float64Array(h * w * c);
   for (let y = 0; y < h; y++) {
-    const sy = (y + trim) * scale;
+    const r0 = (ay.i0[y] as number) * w;
+    const r1 = (ay.i1[y] as number) * w;
+    const fy = ay.f[y] as number;
     for (let x = 0; x < w; x++) {
-      const sx = (x + trim) * scale;
+      const c0 = ax.i0[x] as number;
+      const c1 = ax.i1[x] as number;
+      const fx = ax.f[x] as number;
       for (let ch = 0; ch < c; ch++) {
-        // Sample inside the crop: offset by (top, top) in the full image.
-        out[(y * w + x) * c + ch] = bilinear(src, h, w, c, sy + top, sx + top, ch, "nearest");
+        const v00 = src[(r0 + c0) * c + ch] as number;
+        const v01 = src[(r0 + c1) * c + ch] as number;
+        const v10 = src[(r1 + c0) * c + ch] as number;
+        const v11 = src[(r1 + c1) * c + ch] as number;
+        out[(y * w + x) * c + ch] = (v00 * (1 - fx) + v01 * fx) * (1 - fy) + (v10 * (1 - fx) + v11 * fx) * fy;
       }
     }
   }

@@ -201,7 +201,7 @@ export function jpegCompressionBatch(images: Uint8Array, h: number, w: number, c
   const size = h * w * c;
   const n = images.length / size;
   const out = new Float64Array(images.length);
-  const perMosaic = 256;
+  const perMosaic = 1024;
   for (let first = 0; first < n; first += perMosaic) {
     const count = Math.min(perMosaic, n - first);
     const cols = Math.min(16, count);

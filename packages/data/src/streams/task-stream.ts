@@ -58,11 +58,14 @@ export interface TaskSampleCounts {
   unlabelled?: number;
 }
 
-/** One line per task for a run header: `task 0: 11,852 train / 1,317 validation / 2,115 test`. */
-export function formatTaskSizes(sizes: readonly TaskSampleCounts[]): string[] {
+/**
+ * One line per task for a run header: `task 0: 11,852 train / 1,317 validation / 2,115 test`, with
+ * the task's name where the stream has names (`task 1 (shot_noise): 0 train / ...`).
+ */
+export function formatTaskSizes(sizes: readonly TaskSampleCounts[], names?: readonly string[]): string[] {
   const n = (x: number): string => x.toLocaleString("en-US");
   return sizes.map((s, i) =>
-    [`task ${i}: ${n(s.train)} train`, ...(s.unlabelled !== undefined ? [`${n(s.unlabelled)} unlabelled`] : []), `${n(s.validation)} validation`, `${n(s.test)} test`].join(" / "),
+    [`task ${i}${names?.[i] ? ` (${names[i]})` : ""}: ${n(s.train)} train`, ...(s.unlabelled !== undefined ? [`${n(s.unlabelled)} unlabelled`] : []), `${n(s.validation)} validation`, `${n(s.test)} test`].join(" / "),
   );
 }
 
