@@ -47,6 +47,8 @@ export interface BuiltExperiment {
   stream: TaskStream;
   /** Train/validation/test samples per task, known before any task is loaded (the run header prints them). */
   sampleCounts?: readonly TaskSampleCounts[];
+  /** A name per task where the stream has them (corruption streams: "shot_noise", ...). */
+  taskNames?: readonly string[];
   /** Data problems that did not stop the build (e.g. an incomplete file under `data.incomplete: warn`). */
   dataWarnings?: readonly string[];
   rng: SeededRng;
@@ -185,6 +187,7 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     backend,
     stream,
     sampleCounts: stream.taskSizes,
+    taskNames: stream.taskNames,
     dataWarnings: stream.warnings,
     rng,
     backbone,
