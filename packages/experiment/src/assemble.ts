@@ -99,8 +99,9 @@ export function hasValidationSplit(stream: ExperimentConfig["stream"]): boolean 
 export function makeBackbone(config: ExperimentConfig, stream: TaskStream, errorAt: (path: string, problem: string) => ConfigError): Backbone {
   switch (config.model.backbone) {
     case "mlp":
-      return mlp({ inputShape: stream.inputShape, hidden: config.model.hidden });
+      return mlp({ inputShape: stream.inputShape, hidden: config.model.hidden, batchNorm: config.model.batch_norm });
     default:
+      if (config.model.batch_norm) throw errorAt("model.batch_norm", `${config.model.backbone} always has batch norm; batch_norm is an MLP switch: remove it`);
       try {
         return createBackbone(config.model.backbone, { inputShape: stream.inputShape });
       } catch (err) {

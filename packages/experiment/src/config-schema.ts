@@ -75,6 +75,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
     .strictObject({
       backbone: z.enum(["mlp", "conv4", "resnet20", "resnet32", "reduced-resnet18"]).default("mlp").describe("Feature extractor; a linear head on top (@mnemo/models)"),
       hidden: z.array(positiveInt().max(MAX_WIDTH, `at most ${MAX_WIDTH} units per layer`)).min(1).max(64, "at most 64 hidden layers").default([400, 400]).describe("MLP hidden widths"),
+      batch_norm: z.boolean().default(false).describe("MLP only: batch norm after every hidden layer (fc → BN → ReLU), e.g. for test-time adaptation; the conv backbones always have BN"),
       head: z.enum(["expanding", "fixed"]).default("expanding").describe("expanding: grows with the classes seen; fixed: all classes from the start"),
     })
     .prefault({}),
