@@ -25,6 +25,8 @@ export interface OnlineOptions {
 
 /** One online pass of `adapter` over `target`; returns the number of images predicted. */
 export function adaptOnline(adapter: Adapter, target: UnlabelledSet, options: OnlineOptions): number {
+  // A labelled set is assignable to UnlabelledSet in TypeScript; refuse it here, at run time.
+  if ("labels" in target) throw new Error("adaptOnline: the target carries labels; adaptation is given images only: pass withoutLabels(set) and score with a DomainScorer");
   const [h, w, c] = target.shape;
   const size = h * w * c;
   let done = 0;
