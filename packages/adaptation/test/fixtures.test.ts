@@ -1,7 +1,7 @@
 /** The worked fixtures of shared/reference/self-training-tta.md §5 (F4–F9) as tests. */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { SeededRng } from "@mnemo/core";
+import { type ParamTree, SeededRng } from "@mnemo/core";
 import { mlp } from "@mnemo/models";
 import { cottaTarget, cottaWeightUpdate, createAdapter, emaUpdate, meanEntropy, restoreMask, restoreValues, softTargetCrossEntropy, stochasticRestore } from "../src/index.js";
 
@@ -43,11 +43,11 @@ describe("F4 CoTTA order: step → EMA → restore", () => {
   ];
   const run = (alpha: number) => {
     const source = { w: tf.tensor1d(w0) };
-    let student = { w: tf.tensor1d(w0) };
-    let teacher = { w: tf.tensor1d(w0) };
+    let student: ParamTree = { w: tf.tensor1d(w0) };
+    let teacher: ParamTree = { w: tf.tensor1d(w0) };
     const out: { stepped: number[]; teacher: number[]; restored: number[] }[] = [];
     deltas.forEach((d, s) => {
-      const stepped = { w: tf.add(student.w, tf.tensor1d(d)) };
+      const stepped = { w: tf.add(student.w!, tf.tensor1d(d)) };
       const next = cottaWeightUpdate(stepped, teacher, source, alpha, 0.01, maskSource(masks[s] as number[]));
       out.push({ stepped: Array.from(stepped.w.dataSync()), teacher: Array.from(next.teacher.w.dataSync()), restored: Array.from(next.student.w.dataSync()) });
       student = next.student;
