@@ -76,8 +76,11 @@ describe("adaptation phase", () => {
   it("config errors name the key", async () => {
     const noBn = config("e1", { model: { backbone: "mlp", hidden: [32], head: "fixed" } });
     await expect(buildExperiment(noBn, { quiet: true, log: () => {} })).rejects.toThrow(/adaptation\.adapters\.0\.name.*model\.batch_norm: true/s);
-    const otherClasses = config("e2");
-    (otherClasses.value.adaptation as { stream: Record<string, unknown> }).stream = { kind: "class-incremental", dataset: { name: "mnist" }, increment: 5, order: "dataset", limit_per_class: { train: 1, test: 2 } };
-    await expect(buildExperiment(otherClasses, { quiet: true, log: () => {} })).rejects.toThrow(ConfigError);
+    const base = config("e2").value;
+    const otherClasses = experimentConfig({
+      ...JSON.parse(JSON.stringify(base)),
+      adaptation: { ...JSON.parse(JSON.stringify(base.adaptation)), stream: { kind: "class-incremental", dataset: { name: "mnist" }, increment: 5, order: [5, 6, 7, 8, 9, 0, 1, 2, 3, 4], limit_per_class: { train: 1, test: 2 } } },
+    });
+    await expect(buildExperiment(otherClasses, { quiet: true, log: () => {} })).rejects.toThrow(/adaptation\.stream.*same order/s);
   });
 });
