@@ -3,11 +3,11 @@
  * bit-identical per-domain errors, MLflow gets one error per domain and adapter, and the config
  * errors name the key to fix.
  */
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, MemoryTracker } from "@mnemo/core";
+import { MemoryTracker } from "@mnemo/core";
 import { AdaptationInterrupted, buildExperiment, experimentConfig, runBuiltExperiment } from "@mnemo/experiment";
 
 const out = mkdtempSync(join(tmpdir(), "mnemo-adapt-"));
@@ -57,15 +57,9 @@ describe("adaptation phase", () => {
     expect(series).toEqual(reference.cotta.error.map((e: number, k: number) => [k, e]));
 
     // Stopped after 3 (adapter, domain) steps: inside tent, after its first domain; then inside cotta.
-    let dir = "";
-    await expect(
-      run("stopped", { stopAfterAdaptationDomains: 3 }).catch((err: unknown) => {
-        dir = (err as { runDir?: string }).runDir ?? "";
-        throw err;
-      }),
-    ).rejects.toThrow(AdaptationInterrupted);
+    await expect(run("stopped", { stopAfterAdaptationDomains: 3 })).rejects.toThrow(AdaptationInterrupted);
     const exp = join(out, "stopped", "adapt");
-    dir = join(exp, (await import("node:fs")).readdirSync(exp)[0] as string);
+    const dir = join(exp, readdirSync(exp)[0] as string);
     expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8")).status).toBe("KILLED");
     expect(JSON.parse(readFileSync(join(dir, "checkpoint-adaptation", "manifest.json"), "utf8")).position).toEqual({ adapter: 1, cell: 1 });
     await expect(run("stopped", { resume: dir, stopAfterAdaptationDomains: 2 })).rejects.toThrow(AdaptationInterrupted);
