@@ -21,7 +21,7 @@ type Candidate = (typeof CANDIDATES)[number];
 
 /** The parity tests of each backend: files that compare its kernels with cpu. */
 const PARITY: Record<Candidate, string[]> = {
-  webgpu: ["packages/models/test/webgpu-parity.test.ts", "packages/core/test/backend.test.ts"],
+  webgpu: ["packages/models/test/webgpu-parity.test.ts", "packages/runtime/test/backend.test.ts"],
   wasm: ["packages/kernels/test/conv-grads.test.ts", "packages/kernels/test/winograd.test.ts", "packages/kernels/test/batch-norm.test.ts", "packages/kernels/test/other-kernels.test.ts"],
   "node-gpu": [],
   node: [],

@@ -80,8 +80,12 @@ describe("generated docs", () => {
       }
     }
     expect(edges.size).toBe(count);
-    expect(edges).toContain("core->kernels");
-    expect(edges).not.toContain("kernels->core");
+    expect(edges).toContain("runtime->kernels");
+    expect(edges).toContain("runtime->core");
+    expect(edges).not.toContain("core->kernels");
+    // Optional peers (needed by a subpath entry only) are their own kind of arrow.
+    expect(diagram).toMatch(/^ {2}replay -\.->\|peer\| models$/m);
+    expect(diagram).not.toMatch(/^ {2}replay --> models$/m);
   });
 
   it("markers: the generated block is replaced in place, and missing markers are an error that says what to add", () => {

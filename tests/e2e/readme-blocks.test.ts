@@ -11,9 +11,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { loadConfig } from "@mnemo/core";
 import { streamConfigSchema } from "@mnemo/data";
-import { configSchema, defaultRegistry, importComponentsOf, loadExperimentConfig } from "@mnemo/experiment";
+import { configSchema, defaultRegistry, importComponentsOf, loadConfig, loadExperimentConfig } from "@mnemo/experiment";
 import { parse as parseYaml } from "yaml";
 import { parseArgs } from "../../packages/cli/src/args.js";
 import { parseRunArgs } from "../../packages/cli/src/commands/run.js";

@@ -1,7 +1,8 @@
 /**
  * The package dependency diagram of docs/architecture.md, from the package.json files: an arrow
- * A --> B means A's package.json lists B under `dependencies` (solid) or `devDependencies` only
- * (dotted: tests and tools). Written between markers so the rest of the page stays hand-written.
+ * A --> B means A's package.json lists B under `dependencies` (solid), under `peerDependencies`
+ * (dotted, "peer": optional, needed by a subpath entry only) or `devDependencies` only (dotted,
+ * "dev": tests and tools). Written between markers so the rest of the page stays hand-written.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ interface PackageJson {
   description?: string;
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  peerDependencies?: Record<string, string>;
 }
 
 const SCOPE = "@mnemo/";
@@ -37,8 +39,10 @@ export function renderDependencyDiagram(root: string): string {
   for (const p of pkgs) lines.push(`  ${id(p.name)}["${p.name}"]`);
   for (const p of pkgs) {
     const deps = Object.keys(p.dependencies ?? {}).filter((d) => d.startsWith(SCOPE)).sort();
-    const dev = Object.keys(p.devDependencies ?? {}).filter((d) => d.startsWith(SCOPE) && !deps.includes(d)).sort();
+    const peers = Object.keys(p.peerDependencies ?? {}).filter((d) => d.startsWith(SCOPE) && !deps.includes(d)).sort();
+    const dev = Object.keys(p.devDependencies ?? {}).filter((d) => d.startsWith(SCOPE) && !deps.includes(d) && !peers.includes(d)).sort();
     for (const d of deps) lines.push(`  ${id(p.name)} --> ${id(d)}`);
+    for (const d of peers) lines.push(`  ${id(p.name)} -.->|peer| ${id(d)}`);
     for (const d of dev) lines.push(`  ${id(p.name)} -.->|dev| ${id(d)}`);
   }
   return "```mermaid\n" + lines.join("\n") + "\n```";

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { BackendError, releaseBackend, selectBackend } from "../src/index.js";
+import { BackendError } from "@mnemo/core";
+import { autoOrder, releaseBackend, selectBackend } from "../src/index.js";
 
 describe("selectBackend", () => {
   it("auto skips the absent native packages silently and lands on wasm", async () => {
@@ -53,5 +54,16 @@ describe("selectBackend", () => {
     }
     expect(got).toBeInstanceOf(BackendError);
     expect((got as Error).message).toMatch(/backend "webgpu" was requested \(config backend:\) but is not available: .+backend: auto to fall back to wasm/);
+  });
+});
+
+describe("autoOrder", () => {
+  it("Node keeps its order; a browser page tries webgpu, webgl, wasm, cpu (no native packages)", () => {
+    expect(autoOrder("node")).toEqual(["node-gpu", "node", "webgpu", "wasm", "cpu"]);
+    expect(autoOrder("browser")).toEqual(["webgpu", "webgl", "wasm", "cpu"]);
+  });
+
+  it("webgl asked for in Node is a BackendError that says it needs a browser", async () => {
+    await expect(selectBackend({ backend: "webgl", env: {} })).rejects.toThrow(/webgl needs a browser/);
   });
 });
