@@ -4,7 +4,8 @@
  * batch) and then adapts. An adapter is only ever given images: no labels reach it.
  */
 import * as tf from "@tensorflow/tfjs";
-import { cloneTree, disposeTree, keepTree, type ParamTree, type RandomStreams, treeKeys } from "@mnemo/core";
+import { disposeTree, type ParamTree, type RandomStreams, treeKeys } from "@mnemo/core";
+import { cloneTree, keepTree } from "@mnemo/core/tf";
 import { createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState, type StateValue } from "@mnemo/models";
 import { cottaAugment } from "./augment.js";
 import { meanEntropy, meanMaxSoftmax, softTargetCrossEntropy } from "./losses.js";
