@@ -16,7 +16,7 @@ import { configSchema, defaultRegistry, importComponentsOf, loadConfig, loadExpe
 import { parse as parseYaml } from "yaml";
 import { parseArgs } from "../../packages/cli/src/args.js";
 import { parseRunArgs } from "../../packages/cli/src/commands/run.js";
-import { sweepSchema } from "../../packages/cli/src/commands/sweep.js";
+import { sweepFileSchema } from "@mnemo/sweep";
 import { main } from "../../packages/cli/src/main.js";
 import { COMMAND_SPECS } from "../../packages/cli/src/specs.js";
 
@@ -106,7 +106,7 @@ describe("README code blocks", () => {
         await importComponentsOf(file, defaultRegistry, args!.overrides); // a config's imports: register its methods first
         expect(() => loadExperimentConfig(file, { overrides: args!.overrides }), where).not.toThrow();
       }
-      if (name === "sweep") expect(() => loadConfig(join(root, rest[0] as string), sweepSchema), where).not.toThrow();
+      if (name === "sweep" && rest[0] !== undefined && !rest[0].startsWith("-")) expect(() => loadConfig(join(root, rest[0] as string), sweepFileSchema), where).not.toThrow();
     }
   });
 
@@ -120,7 +120,11 @@ describe("README code blocks", () => {
     const yaml = all.filter((b) => b.lang === "yaml" && !b.fragment);
     for (const b of yaml) {
       const doc = parseYaml(b.code) as Record<string, unknown>;
-      if (doc && typeof doc === "object" && "stream" in doc) {
+      if (doc && typeof doc === "object" && "base" in doc && !("stream" in doc)) {
+        // A sweep file (@mnemo/sweep).
+        const r = sweepFileSchema.safeParse(doc);
+        expect(r.success, `${b.file}:${b.line}: ${r.success ? "" : JSON.stringify(r.error.issues[0])}`).toBe(true);
+      } else if (doc && typeof doc === "object" && "stream" in doc) {
         const r = streamConfigSchema.safeParse(doc.stream);
         expect(r.success, `${b.file}:${b.line}: ${r.success ? "" : JSON.stringify(r.error.issues[0])}`).toBe(true);
       } else {

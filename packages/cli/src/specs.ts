@@ -36,15 +36,23 @@ export const runSpec: CommandSpec = {
 
 export const sweepSpec: CommandSpec = {
   name: "sweep",
-  summary: "a grid of overrides x seeds over a base config, then a mean ± std table",
-  positional: { name: "<sweep.yaml>", help: "name, base (config path relative to the sweep file), seeds, grid, set", min: 1, max: 1 },
-  options: [{ name: "--quiet", short: "-q", help: "no per-run output, only the run headers and the table" }],
+  summary: "a base config over axes (grid, list, random) x seeds; resumable, optionally parallel; then a mean ± std table",
+  positional: { name: "<sweep.yaml>", help: "name, base (config path relative to the sweep file), seeds, grid / list / random, include / exclude, set", min: 1, max: 1 },
+  options: [
+    { name: "--workers", short: "-j", value: "<n|auto>", help: "run n trials at once, each in its own process (auto: cores / --threads); default: one after another in this process" },
+    { name: "--threads", value: "<n>", help: "wasm threads per trial (default with --workers: cores / workers, so they never oversubscribe the cores)" },
+    { name: "--set", value: "key.path=value", repeatable: true, help: "override a config key in every trial (after the sweep's set:)" },
+    { name: "--dir", value: "<sweep-dir>", help: "the sweep directory (default: the sweep file's dir:, else runs/sweeps/<name>)" },
+    { name: "--plan", help: "print the trials (id, point, seed, status) and exit without running" },
+    { name: "--quiet", short: "-q", help: "no progress line, only the final table" },
+  ],
   notes: [
-    "each run goes to runs/sweeps/<name>/<timestamp>/runs/, nested under one MLflow parent run; the table is saved as summary.json.\n" +
-      "choose hyper-parameters on the validation columns (stream.validation), never on test.",
+    "the sweep directory is stable: rerunning the same command skips finished trials (by trial id, a hash of the resolved config),\n" +
+      "resumes an interrupted trial from its checkpoint and runs the rest. Trials nest under one MLflow parent run per sweep;\n" +
+      "the table is saved as summary.{json,csv,md,html}. Choose hyper-parameters on the validation columns, never on test.",
     ENVIRONMENT,
   ],
-  examples: ["npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml"],
+  examples: ["npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml", "npx mnemo sweep configs/sweeps/cil-mnist-lr.yaml --workers 2"],
 };
 
 export const schemaSpec: CommandSpec = {

@@ -121,6 +121,8 @@ export interface RunOptions {
   tracker?: Tracker;
   /** More observers (e.g. `consoleReporter()`), told after the run directory and the tracker. */
   observers?: RunObserver[];
+  /** Aborting it stops the run after the current step, as Ctrl-C does (checkpoint saved, TrainingInterrupted thrown). */
+  signal?: AbortSignal;
   /** Ctrl-C / SIGTERM stop after the current step and save a checkpoint (default true). */
   handleSignals?: boolean;
   /** Lifecycle messages (run directory, resume, interruption); default: stderr. */
@@ -317,9 +319,11 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     );
   }
   const stopAfter = options.stopAfterSteps;
-  const interrupt = options.handleSignals === false ? undefined : installInterruptHandler(log, stopAfter === undefined ? undefined : () => context.step >= stopAfter);
+  const signal = options.signal;
+  const alsoStop = stopAfter === undefined && !signal ? undefined : () => (stopAfter !== undefined && context.step >= stopAfter) || (signal?.aborted ?? false);
+  const interrupt = options.handleSignals === false ? undefined : installInterruptHandler(log, alsoStop);
   if (interrupt) setStopCheck(learner, interrupt.requested);
-  else if (stopAfter !== undefined) setStopCheck(learner, () => context.step >= stopAfter);
+  else if (alsoStop) setStopCheck(learner, alsoStop);
   const notify = async <K extends keyof RunObserver>(hook: K, event: Parameters<NonNullable<RunObserver[K]>>[0]): Promise<void> => {
     for (const o of observers) await (o[hook] as ((e: typeof event) => void | Promise<void>) | undefined)?.call(o, event);
   };

@@ -140,7 +140,14 @@ export function readSweepDir(dir: string): SweepContents {
     }
   }
   for (const d of runDirsBelow(dir, 4)) found.add(d);
-  const grid = sweep.grid !== null && typeof sweep.grid === "object" ? Object.keys(sweep.grid as object) : [];
+  // A sweep of @mnemo/sweep lists its axis keys (grid, list, random, include) in plan.json.
+  let grid = sweep.grid !== null && typeof sweep.grid === "object" ? Object.keys(sweep.grid as object) : [];
+  try {
+    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as { keys?: unknown };
+    if (Array.isArray(plan.keys) && plan.keys.every((k) => typeof k === "string")) grid = plan.keys as string[];
+  } catch {
+    // no plan.json (a sweep directory of an older mnemo): the grid keys of sweep.yaml
+  }
   return { dir, name: typeof sweep.name === "string" ? sweep.name : dir, gridKeys: grid, runs: [...found].sort().map((d) => readRunDir(d)) };
 }
 

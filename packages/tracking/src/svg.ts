@@ -316,3 +316,80 @@ export function errorHeatmapSvg(rows: readonly ErrorHeatmapRow[], options: Error
   parts.push(`</svg>`);
   return parts.join("\n");
 }
+
+export interface ErrorBarSeries {
+  label: string;
+  /** Points in x order: the mean and its ± std error bar (std 0 or missing: no bar). */
+  points: readonly { x: number; mean: number; std?: number }[];
+}
+
+export interface ErrorBarOptions {
+  id?: string;
+  title?: string;
+  xLabel?: string;
+  yLabel?: string;
+  /** Logarithmic x axis (default: when every x is positive and they span a factor of 10 or more). */
+  logX?: boolean;
+}
+
+/** A metric (percent) against a numeric hyper-parameter: mean lines with ± std error bars per series (sweeps). */
+export function errorBarSvg(series: readonly ErrorBarSeries[], options: ErrorBarOptions = {}): string {
+  const xs = series.flatMap((s) => s.points.map((p) => p.x));
+  const positive = xs.length > 0 && xs.every((x) => x > 0);
+  const logX = options.logX ?? (positive && Math.max(...xs) / Math.min(...xs) >= 10);
+  const tx = (x: number): number => (logX ? Math.log10(x) : x);
+  const lo = xs.length ? Math.min(...xs.map(tx)) : 0;
+  const hi = xs.length ? Math.max(...xs.map(tx)) : 1;
+  const width = 640;
+  const legendRows = Math.min(series.length, 12);
+  const top = 40;
+  const plotH = 250;
+  const height = top + plotH + 50 + legendRows * 16 + 10;
+  const left = 60;
+  const plotW = width - left - 30;
+  const xOf = (x: number): number => left + (hi === lo ? plotW / 2 : ((tx(x) - lo) / (hi - lo)) * plotW * 0.9 + plotW * 0.05);
+  const yOf = (v: number): number => top + plotH - (Math.min(100, Math.max(0, v)) / 100) * plotH;
+  const title = options.title ?? "mean ± std over seeds";
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" id="${escapeXml(options.id ?? "error-bars")}" class="error-bars" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${left + plotW / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
+  ];
+  for (const v of [0, 25, 50, 75, 100]) {
+    parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${fmt(yOf(v))}" y2="${fmt(yOf(v))}" stroke="#dddddd"/>`);
+    parts.push(`<text x="${left - 6}" y="${fmt(yOf(v) + 4)}" text-anchor="end">${v}</text>`);
+  }
+  for (const x of [...new Set(xs)].sort((a, b) => a - b)) parts.push(`<text x="${fmt(xOf(x))}" y="${top + plotH + 16}" text-anchor="middle">${escapeXml(String(x))}</text>`);
+  parts.push(`<line x1="${left}" x2="${left + plotW}" y1="${top + plotH}" y2="${top + plotH}" stroke="black"/>`);
+  parts.push(`<line x1="${left}" x2="${left}" y1="${top}" y2="${top + plotH}" stroke="black"/>`);
+  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 34}" text-anchor="middle">${escapeXml((options.xLabel ?? "x") + (logX ? " (log scale)" : ""))}</text>`);
+  parts.push(`<text transform="translate(18,${top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.yLabel ?? "%")}</text>`);
+  series.forEach((s, k) => {
+    const colour = SERIES[k % SERIES.length] as string;
+    const pts = [...s.points].sort((a, b) => a.x - b.x);
+    if (pts.length === 0) return;
+    parts.push(
+      `<polyline class="series" data-label="${escapeXml(s.label)}" data-values="${pts.map((p) => `${p.x}:${p.mean}±${p.std ?? 0}`).join(" ")}" fill="none" stroke="${colour}" stroke-width="2" points="${pts.map((p) => `${fmt(xOf(p.x))},${fmt(yOf(p.mean))}`).join(" ")}"/>`,
+    );
+    for (const p of pts) {
+      const x = fmt(xOf(p.x));
+      if (p.std && p.std > 0) {
+        const y1 = fmt(yOf(p.mean - p.std));
+        const y2 = fmt(yOf(p.mean + p.std));
+        parts.push(`<line class="error-bar" x1="${x}" x2="${x}" y1="${y1}" y2="${y2}" stroke="${colour}"/>`);
+        for (const y of [y1, y2]) parts.push(`<line x1="${fmt(xOf(p.x) - 4)}" x2="${fmt(xOf(p.x) + 4)}" y1="${y}" y2="${y}" stroke="${colour}"/>`);
+      }
+      parts.push(`<circle cx="${x}" cy="${fmt(yOf(p.mean))}" r="3" fill="${colour}"/>`);
+    }
+  });
+  series.slice(0, legendRows).forEach((s, k) => {
+    const y = top + plotH + 52 + k * 16;
+    const colour = SERIES[k % SERIES.length] as string;
+    parts.push(`<line x1="${left}" x2="${left + 20}" y1="${y}" y2="${y}" stroke="${colour}" stroke-width="2"/>`);
+    parts.push(`<text x="${left + 26}" y="${y + 4}">${escapeXml(s.label.length > 90 ? `${s.label.slice(0, 87)}...` : s.label)}</text>`);
+  });
+  if (series.length > legendRows) parts.push(`<text x="${left}" y="${height - 4}">(${series.length - legendRows} more not in the legend)</text>`);
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}
