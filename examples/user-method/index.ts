@@ -7,7 +7,8 @@
  * A config uses it with `imports: ["./index.ts"]` and `method: { name: l2_anchor, lambda: ... }`.
  */
 import * as tf from "@tensorflow/tfjs";
-import { cloneTree, disposeTree, type ParamTree, type Plugin } from "@mnemo/core";
+import { disposeTree, type ParamTree, type Plugin } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { commonLearnerOptions, defineMethod, type Registry } from "@mnemo/experiment";
 import { SupervisedLearner } from "@mnemo/models";
 import { z } from "zod";

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "@mnemo/core";
+import { loadConfig } from "@mnemo/experiment";
 import { configSchema, defaultRegistry, runFromConfig } from "@mnemo/experiment";
 
 const experimentConfigSchema = configSchema(defaultRegistry);

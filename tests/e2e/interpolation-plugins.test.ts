@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ConfigError, MemoryTracker, selectBackend, type AccuracyMatrix } from "@mnemo/core";
+import { ConfigError, MemoryTracker, type AccuracyMatrix } from "@mnemo/core";
+import { selectBackend } from "@mnemo/runtime";
 import { runFromConfig } from "@mnemo/experiment";
 
 const root = resolve(import.meta.dirname, "../..");

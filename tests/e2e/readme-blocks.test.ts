@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it, vi } from "vitest";
-import { loadConfig } from "@mnemo/core";
+import { loadConfig } from "@mnemo/experiment";
 import { streamConfigSchema } from "@mnemo/data";
 import { configSchema, defaultRegistry, importComponentsOf, loadExperimentConfig } from "@mnemo/experiment";
 import { parse as parseYaml } from "yaml";

@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { loadConfig, selectBackend } from "@mnemo/core";
+import { selectBackend } from "@mnemo/runtime";
+import { loadConfig } from "@mnemo/experiment";
 import { configSchema, defaultRegistry, runFromConfig } from "@mnemo/experiment";
 
 const experimentConfigSchema = configSchema(defaultRegistry);

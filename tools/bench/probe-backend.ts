@@ -4,7 +4,7 @@
  * A file rather than `node -e`: wasm's worker threads inherit the parent's flags, and `--input-type`
  * makes them fail to start.
  */
-import { parseBackendChoice, releaseBackend, selectBackend } from "@mnemo/core";
+import { parseBackendChoice, releaseBackend, selectBackend } from "@mnemo/runtime";
 
 const name = process.argv[2] ?? "auto";
 try {

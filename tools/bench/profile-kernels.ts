@@ -8,7 +8,8 @@
  * add up to a little less than the step's wall time. `MNEMO_WINOGRAD=0` shows the XNNPACK path.
  */
 import * as tf from "@tensorflow/tfjs";
-import { RandomStream, keepTree, treeKeys, type ParamTree } from "@mnemo/core";
+import { RandomStream, treeKeys, type ParamTree } from "@mnemo/core";
+import { keepTree } from "@mnemo/core/tf";
 import { prepareWasm } from "../../packages/kernels/src/index.js";
 import { createBackbone } from "../../packages/models/src/backbones/index.js";
 

@@ -89,7 +89,9 @@ function parseArgs(): Args {
 
 async function measure(backend: BackendName, threads: number, model: ModelName, seconds: number): Promise<Omit<Row, "round">> {
   const tf = await import("@tensorflow/tfjs");
-  const { RandomStream, disposeTree, keepTree, treeKeys, selectBackend, releaseBackend } = await import("@mnemo/core");
+  const { RandomStream, disposeTree, treeKeys } = await import("@mnemo/core");
+  const { keepTree } = await import("@mnemo/core/tf");
+  const { selectBackend, releaseBackend } = await import("@mnemo/runtime");
   const { createBackbone } = await import("../../packages/models/src/backbones/index.js");
   const { createOptimizer } = await import("../../packages/models/src/train/optimizers.js");
   type ParamTree = import("@mnemo/core").ParamTree;

@@ -10,7 +10,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { disposeTree } from "./param-tree.js";
-import { evaluateSet, type EvaluationProtocol, type Learner } from "./experiment.js";
+import type { EvaluationProtocol, Learner } from "./experiment.js";
+import { evaluateSet } from "./run-experiment.js";
 import type { Backbone } from "./model.js";
 import type { SeededRng } from "./rng.js";
 import type { ImageSet, TaskStream } from "./stream.js";

@@ -11,8 +11,10 @@
  * - model: parameter count (trainable tree, BN statistics apart) and forward multiply-accumulates
  *   per image (`Backbone.forwardMacs`; FLOPs = 2 x MACs);
  * - memory buffer: bytes of the replay memory's arrays and bytes per stored sample.
+ *
+ * The records here need no tfjs; the measurements that do (`sampleResources`, `wasmHeapBytes`,
+ * `cpuSeconds`) are in `resources.ts`, entry `@mnemo/core/tf`.
  */
-import * as tf from "@tensorflow/tfjs";
 import type { Learner } from "./experiment.js";
 import type { ParamTree } from "./param-tree.js";
 import { perTaskKey } from "./metrics.js";
@@ -26,32 +28,6 @@ export interface ResourceSample {
   wasmHeapBytes?: number;
   /** Bytes of live tfjs tensors. */
   tensorBytes: number;
-}
-
-/** Memory now (and the process's peak so far). */
-export function sampleResources(): ResourceSample {
-  const sample: ResourceSample = {
-    rssBytes: process.memoryUsage.rss(),
-    // maxRSS is in kilobytes (getrusage ru_maxrss on Linux).
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
-    tensorBytes: tf.memory().numBytes,
-  };
-  const heap = wasmHeapBytes();
-  if (heap !== undefined) sample.wasmHeapBytes = heap;
-  return sample;
-}
-
-/** Bytes of the wasm backend's heap when it is the active backend. */
-export function wasmHeapBytes(): number | undefined {
-  if (tf.getBackend() !== "wasm") return undefined;
-  const wasm = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm;
-  return wasm?.HEAPU8?.byteLength;
-}
-
-/** CPU seconds (user + system) used by this process so far. */
-export function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 /** Number of scalar entries in a parameter tree. */

@@ -1,3 +1,7 @@
+// The root entry: nothing reachable from here loads tfjs or a Node builtin, so it imports in a
+// browser (tests/e2e/lean-entries.test.ts checks). Tensor types are `import type` only. What
+// needs tfjs at run time (tree arithmetic, images to tensors, the experiment runner, the
+// random-init baseline, resource sampling) is the "@mnemo/core/tf" entry (tf.ts).
 export * from "./errors.js";
 export * from "./rng.js";
 export * from "./tracker.js";
@@ -5,13 +9,11 @@ export * from "./param-tree.js";
 export * from "./model.js";
 export * from "./stream.js";
 export * from "./metrics.js";
-export * from "./backend.js";
-export * from "./config.js";
+export * from "./backend-info.js";
+export type * from "./experiment.js";
 export { editDistance, closestMatches, didYouMean } from "./suggest.js";
-export { keysAt } from "./config-messages.js";
 export * from "./images.js";
-export * from "./experiment.js";
-export * from "./progress.js";
 export * from "./memory-stream.js";
-export * from "./baseline.js";
 export * from "./cost.js";
+export { taskLabel } from "./task-label.js";
+export type { RandomInitBaseline, RandomInitBaselineOptions } from "./baseline.js";

@@ -2,8 +2,8 @@
  * A TaskStream over image sets already in memory: for tests, notebooks and users' own data.
  * Labels must already be 0..numClasses-1; `taskClasses[i]` lists the classes of task i.
  */
-import { createHash } from "node:crypto";
 import { ShapeError } from "./errors.js";
+import { Sha256 } from "./sha256.js";
 import type { ImageSet, Scenario, Task, TaskStream } from "./stream.js";
 
 export interface InMemoryStreamOptions {
@@ -39,11 +39,11 @@ export function inMemoryStream(options: InMemoryStreamOptions): TaskStream {
       if (y < 0 || y >= numClasses) throw new ShapeError(`label ${y} at index ${i} is outside 0..${numClasses - 1}`);
     }
   }
-  const hash = createHash("sha256")
+  const hash = new Sha256()
     .update(JSON.stringify({ name: options.name, taskClasses, n: [train.count, test.count] }))
     .update(train.images)
     .update(test.images)
-    .digest("hex")
+    .hex()
     .slice(0, 16);
   const testSets = taskClasses.map((c) => subsetByClasses(test, c));
   return {

@@ -4,10 +4,14 @@
  * checkpoints, optimizers — is a plain operation on this tree, so no module ever has to know
  * which network produced it.
  *
+ * This module needs no tfjs at run time (it only reads keys, shapes and values, and disposes):
+ * it is part of the root entry. The tree arithmetic (`mapTree`, `zipTree`, `lerpTree`,
+ * `cloneTree`, `keepTree`) needs tfjs and lives in `tree-ops.ts`, entry `@mnemo/core/tf`.
+ *
  * Ownership: functions that return a tree return NEW tensors the caller must dispose
  * (`disposeTree`), except where documented. Inputs are never disposed.
  */
-import * as tf from "@tensorflow/tfjs";
+import type * as tf from "@tensorflow/tfjs";
 import { ShapeError } from "./errors.js";
 
 export type ParamTree = Record<string, tf.Tensor>;
@@ -37,43 +41,6 @@ export function assertSameStructure(a: ParamTree, b: ParamTree, what = "trees"):
   }
 }
 
-/** New tree with fn applied to every tensor. */
-export function mapTree(tree: ParamTree, fn: (t: tf.Tensor, key: string) => tf.Tensor): ParamTree {
-  const out: ParamTree = {};
-  for (const k of treeKeys(tree)) out[k] = tf.tidy(() => fn(tree[k] as tf.Tensor, k));
-  return out;
-}
-
-/** New tree combining matching leaves of two trees of identical structure. */
-export function zipTree(
-  a: ParamTree,
-  b: ParamTree,
-  fn: (x: tf.Tensor, y: tf.Tensor, key: string) => tf.Tensor,
-): ParamTree {
-  assertSameStructure(a, b);
-  const out: ParamTree = {};
-  for (const k of treeKeys(a)) out[k] = tf.tidy(() => fn(a[k] as tf.Tensor, b[k] as tf.Tensor, k));
-  return out;
-}
-
-/**
- * (1 - t)·a + t·b for float leaves. Integer leaves (e.g. BN counters) are never interpolated:
- * they are copied from `b`, the explicit policy of algorithms.md §7.4.2.
- */
-export function lerpTree(a: ParamTree, b: ParamTree, t: number): ParamTree {
-  return zipTree(a, b, (x, y) => {
-    if (x.dtype !== "float32") return y.clone();
-    if (t === 0) return x.clone();
-    if (t === 1) return y.clone();
-    return tf.add(tf.mul(x, 1 - t), tf.mul(y, t));
-  });
-}
-
-/** Deep copy (new tensors). */
-export function cloneTree(tree: ParamTree): ParamTree {
-  return mapTree(tree, (t) => t.clone());
-}
-
 export function disposeTree(tree: ParamTree | undefined | null): void {
   if (!tree) return;
   for (const t of Object.values(tree)) t.dispose();
@@ -96,12 +63,6 @@ export function selectTree(tree: ParamTree, prefixes: string[]): ParamTree {
 /** Union of trees (later trees win on equal keys). No copies are made. */
 export function mergeTrees(...trees: ParamTree[]): ParamTree {
   return Object.assign({}, ...trees) as ParamTree;
-}
-
-/** Keep the tensors of a tree alive outside tf.tidy. Returns the same tree. */
-export function keepTree(tree: ParamTree): ParamTree {
-  for (const t of Object.values(tree)) tf.keep(t);
-  return tree;
 }
 
 /** Bit-exact equality of two trees (same keys, shapes, dtypes and values). */

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { type Backbone, type ImageSet, evaluateRandomInit, inMemoryStream, SeededRng, selectBackend } from "../src/index.js";
+import { type Backbone, type ImageSet, inMemoryStream, SeededRng } from "../src/index.js";
+import { evaluateRandomInit } from "../src/tf.js";
 
 /** A linear classifier on [1, 1, 4] "images", weights drawn from the init stream. */
 const linear: Backbone = {
@@ -36,7 +37,7 @@ const stream = inMemoryStream({ name: "b", train: blobs(1, 10), test: blobs(2, 2
 const protocol = { scenario: "class-incremental" as const, batchSize: 16, evaluateFutureTasks: true };
 
 beforeAll(async () => {
-  await selectBackend({ backend: "cpu", env: {} });
+  await tf.setBackend("cpu");
 });
 
 describe("evaluateRandomInit (FWT baseline b)", () => {

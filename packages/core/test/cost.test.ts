@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { costRecord, cpuSeconds, parameterCount, replayMemoryOf, sampleResources, type Learner, type TaskCost } from "../src/index.js";
+import { costRecord, parameterCount, replayMemoryOf, type Learner, type TaskCost } from "../src/index.js";
+import { cpuSeconds, sampleResources } from "../src/tf.js";
 
 const fakeBuffer = (size: number, bytes: number) => ({ size, byteSize: () => bytes });
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { cloneTree, disposeTree, lerpTree, mapTree, type ParamTree, ShapeError, treesEqual, treeSize, zipTree } from "../src/index.js";
+import { disposeTree, type ParamTree, ShapeError, treesEqual, treeSize } from "../src/index.js";
+import { cloneTree, lerpTree, mapTree, zipTree } from "../src/tf.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");

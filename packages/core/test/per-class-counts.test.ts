@@ -9,9 +9,7 @@ import {
   fscilSessionMetrics,
   inMemoryStream,
   MemoryTracker,
-  runExperiment,
   SeededRng,
-  selectBackend,
   ShapeError,
   type ClassCounts,
   type ExperimentContext,
@@ -19,6 +17,7 @@ import {
   type Learner,
   type TaskStream,
 } from "../src/index.js";
+import { runExperiment } from "../src/tf.js";
 
 /** Image of class c: every pixel is 20·c, so a learner can "recognise" it exactly. */
 function set(perClass: number[]): ImageSet {
@@ -62,7 +61,7 @@ async function run(learner: Learner, s = stream()) {
 }
 
 beforeAll(async () => {
-  await selectBackend({ backend: "cpu", env: {} });
+  await tf.setBackend("cpu");
 });
 
 describe("per-class counts of the evaluation", () => {

@@ -6,7 +6,7 @@ import { type RandomStream } from "@mnemo/core/rng";
  * learners use (core's `imagesToTensor` / `labelsToTensor`). Conversion happens per batch, so a
  * task's data stays uint8 (1 byte per value) until the moment it is used.
  */
-export { imagesToTensor as toFloatBatch, labelsToTensor as labelBatch } from "@mnemo/core/images";
+export { imagesToTensor as toFloatBatch, labelsToTensor as labelBatch } from "@mnemo/core/tf";
 
 export interface BatchOptions {
   batchSize: number;

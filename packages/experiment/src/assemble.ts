@@ -7,13 +7,13 @@ import {
   ConfigError,
   DataError,
   type EvaluationProtocol,
-  type LoadedConfig,
   type Plugin,
   SeededRng,
-  selectBackend,
   type BackendInfo,
   type TaskStream,
 } from "@mnemo/core";
+import { selectBackend } from "@mnemo/runtime";
+import type { LoadedConfig } from "./config-loader.js";
 import { totalmem } from "node:os";
 import { buildStream, createAugmentation, learnerView, type TaskSampleCounts } from "@mnemo/data";
 import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig, type TrainingConfig } from "@mnemo/models";

@@ -4,7 +4,8 @@
  * so `configSchema(registry)` is assembled from what is registered. `mnemo schema` prints it as
  * JSON Schema; docs/configuration.md is generated from it. Objects are strict: unknown keys are errors.
  */
-import { BACKEND_CHOICES, folderName, positiveInt, positiveNumber } from "@mnemo/core";
+import { BACKEND_CHOICES } from "@mnemo/core";
+import { folderName, positiveInt, positiveNumber } from "./config-loader.js";
 import { anyStreamConfigSchema, augmentationConfigSchema } from "@mnemo/data";
 import { z } from "zod";
 import type { Registry } from "./registry.js";

@@ -7,6 +7,24 @@ export { Registry, RegistryError, defineMethod, definePlugin, CAPABILITY_WORDS, 
 export { defaultRegistry } from "./default-registry.js";
 export { BUILTIN_METHODS, registerBuiltinMethods, commonLearnerOptions, offerExemplars, type ExemplarConsumer, type ExemplarSource, type MethodBuild, type MethodContext, type PluginContext } from "./methods/index.js";
 export { BUILTIN_PLUGINS, registerBuiltinPlugins } from "./plugins/index.js";
+export {
+  loadConfig,
+  formatPath,
+  printable,
+  positiveInt,
+  nonNegativeInt,
+  positiveNumber,
+  probability,
+  folderName,
+  MAX_CONFIG_BYTES,
+  MAX_YAML_ALIASES,
+  MAX_YAML_NESTING,
+  MAX_NAME_LENGTH,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  type PathSegment,
+} from "./config-loader.js";
+export { keysAt } from "./config-messages.js";
 export { configSchema, configJsonSchema, type ExperimentConfig, type ComponentConfig } from "./config-schema.js";
 export { loadExperimentConfig, experimentConfig, type LoadOptions } from "./load.js";
 export { buildExperiment, checkSizes, makeBackbone, trainingConfig, optimizerConfig, scheduleConfig, type BuildOptions, type BuiltExperiment } from "./assemble.js";

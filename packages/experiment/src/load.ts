@@ -1,5 +1,5 @@
 /** Reading a run config: from a YAML file (file:line errors) or from an object built in code. */
-import { loadConfig, type LoadedConfig } from "@mnemo/core";
+import { loadConfig, type LoadedConfig } from "./config-loader.js";
 import { stringify } from "yaml";
 import { configSchema, type ExperimentConfig } from "./config-schema.js";
 import { defaultRegistry } from "./default-registry.js";

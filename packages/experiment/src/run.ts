@@ -8,7 +8,6 @@ import { join } from "node:path";
 import {
   CheckpointError,
   costRecord,
-  evaluateRandomInit,
   forwardTransfer,
   jointReferenceFrom,
   ShapeError,
@@ -19,19 +18,19 @@ import {
   metricRecord,
   parameterCount,
   type RandomInitBaseline,
-  releaseBackend,
   replayMemoryOf,
   validationSummary,
   type Experiment,
   type ExperimentContext,
   type ExperimentResult,
-  type LoadedConfig,
-  runExperiment,
   summarize,
   type Tracker,
   TrainingInterrupted,
   type MetricSummary,
 } from "@mnemo/core";
+import { evaluateRandomInit, runExperiment } from "@mnemo/core/tf";
+import { releaseBackend } from "@mnemo/runtime";
+import type { LoadedConfig } from "./config-loader.js";
 import { accuracyCurvesSvg, accuracyHeatmapSvg, accuracyMatrixCsv, createTracker, flattenConfig, journalState } from "@mnemo/tracking";
 import { stringify } from "yaml";
 import { buildExperiment, type BuildOptions, type BuiltExperiment } from "./assemble.js";

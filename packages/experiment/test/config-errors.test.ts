@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "@mnemo/core";
+import { ConfigError } from "@mnemo/core";
+import { loadConfig } from "../src/config-loader.js";
 import { configSchema, defaultRegistry, runFromConfig } from "@mnemo/experiment";
 
 const experimentConfigSchema = configSchema(defaultRegistry);

@@ -5,7 +5,8 @@
  * evaluation (the fast weights are never reset, unlike Lookahead).
  */
 import * as tf from "@tensorflow/tfjs";
-import { cloneTree, disposeTree, lerpTree, type ModelHandle, type ParamTree, type Plugin, type PluginState } from "@mnemo/core";
+import { disposeTree, type ModelHandle, type ParamTree, type Plugin, type PluginState } from "@mnemo/core";
+import { cloneTree, lerpTree } from "@mnemo/core/tf";
 import { ShapeError } from "@mnemo/core/errors";
 
 export interface MomentumInterpolationOptions {

@@ -5,7 +5,8 @@
  * "Held-out" means a validation split — never the test set.
  */
 import * as tf from "@tensorflow/tfjs";
-import { assertSameStructure, cloneTree, disposeTree, lerpTree, type ParamTree, treeKeys } from "@mnemo/core";
+import { assertSameStructure, disposeTree, type ParamTree, treeKeys } from "@mnemo/core";
+import { cloneTree, lerpTree } from "@mnemo/core/tf";
 import { ShapeError } from "@mnemo/core/errors";
 
 /** θ = (1/N) Σ θ_i for float entries; integer entries are copied from the first ingredient. */

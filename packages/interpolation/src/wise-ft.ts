@@ -2,7 +2,8 @@
  * WiSE-FT (Wortsman et al., CVPR 2022): θ_α = (1 − α)·θ_0 + α·θ_1 over every float entry;
  * integer entries (BN counters) are copied from θ_1 — the explicit policy of algorithms.md §7.4.2.
  */
-import { lerpTree, type ParamTree } from "@mnemo/core";
+import type { ParamTree } from "@mnemo/core";
+import { lerpTree } from "@mnemo/core/tf";
 import { ShapeError } from "@mnemo/core/errors";
 
 export function wiseFt(theta0: ParamTree, theta1: ParamTree, alpha: number): ParamTree {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { type ImageSet, inMemoryStream, MemoryTracker, runExperiment, SeededRng } from "@mnemo/core";
+import { type ImageSet, inMemoryStream, MemoryTracker, SeededRng } from "@mnemo/core";
+import { runExperiment } from "@mnemo/core/tf";
 import { mlp, SupervisedLearner } from "@mnemo/models";
 import { MomentumInterpolation } from "../src/index.js";
 

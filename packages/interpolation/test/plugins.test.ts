@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cloneTree, disposeTree, SeededRng, treesEqual, type ParamTree, type Plugin } from "@mnemo/core";
+import { disposeTree, SeededRng, treesEqual, type ParamTree, type Plugin } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { wiseFt, uniformSoup } from "../src/index.js";
 import { growInto, MissingValidationError, MomentumInterpolation, soupPlugin, wiseFtPlugin } from "../src/plugins/index.js";
 import { interruptedAndResumed, learnerWith, sameOutcome, run, streamWithValidation, synthetic, uninterrupted, values } from "@mnemo/models/testing";

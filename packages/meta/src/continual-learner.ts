@@ -22,19 +22,20 @@ import {
   CheckpointError,
   disposeTree,
   type ExperimentContext,
-  imagesToTensor,
   type ImageSet,
   type Learner,
   type Normalization,
   type ParamTree,
   type Plugin,
-  ProgressBar,
   type RandomStream,
   type SeededRng,
   summarize,
   type Task,
   TrainingInterrupted,
 } from "@mnemo/core";
+import { imagesToTensor } from "@mnemo/core/tf";
+import { ProgressBar } from "@mnemo/runtime";
+import { MetaLearnerBase } from "./learner-base.js";
 import { ShapeError } from "@mnemo/core/errors";
 import { EpisodeSampler, type ContinualFewShotSpec, type EpisodeShape } from "@mnemo/data";
 import { createOptimizer, type Optimizer } from "@mnemo/models";
@@ -72,15 +73,12 @@ export interface ContinualRecord {
   forgetting: number | null;
 }
 
-export class ContinualMetaLearner implements Learner {
+export class ContinualMetaLearner extends MetaLearnerBase implements Learner {
   readonly name: string;
   readonly plugins: readonly Plugin[] = [];
-  private params?: ParamTree;
-  private bnState: ParamTree = {};
   private optimizer?: Optimizer;
   private iteration = 0;
   private history: ContinualRecord = { trainLoss: [], matrix: null, acc: null, bwt: null, forgetting: null };
-  private shouldStop?: () => boolean;
   private readonly outputs: number;
   private readonly trainer: MamlCon;
   private readonly tester: MamlCon;
@@ -88,6 +86,7 @@ export class ContinualMetaLearner implements Learner {
   trainedImages = 0;
 
   constructor(readonly options: ContinualMetaLearnerOptions) {
+    super(options);
     this.name = options.method;
     const o = options;
     this.outputs = Math.max(o.episodes.ways, o.continual.chunks * o.continual.ways);
@@ -102,35 +101,17 @@ export class ContinualMetaLearner implements Learner {
     this.oml = new Oml({ forward: (p, x) => this.forward(p, x, true), plnPrefixes: [o.backbone.headPrefix], innerLr: o.innerLr });
   }
 
-  setShouldStop(check: () => boolean): void {
-    this.shouldStop = check;
-  }
 
-  get model(): { params: ParamTree } {
-    if (!this.params) throw new Error("the meta-learner's parameters exist once meta-training has started");
-    return { params: this.params };
-  }
 
   get record(): ContinualRecord {
     return structuredClone(this.history);
   }
 
-  private forward(p: ParamTree, x: tf.Tensor, differentiableTwice: boolean): tf.Tensor2D {
-    const out = this.options.backbone.apply(p, x, { training: true, state: this.bnState, differentiableTwice });
-    if (out.state) disposeTree(out.state);
-    return out.logits;
-  }
 
-  private ensureModel(): void {
-    if (this.params) return;
-    const init = this.options.backbone.init(this.options.rng.stream("init"), this.outputs);
-    this.params = init.params;
-    this.bnState = init.state;
-  }
 
   async learnTask(task: Task, context: ExperimentContext): Promise<void> {
     const o = this.options;
-    this.ensureModel();
+    this.ensureModel(this.outputs);
     this.optimizer ??= createOptimizer({ name: "adam" });
     const sampler = new EpisodeSampler(task.train, o.episodes, o.rng.stream("meta/episodes"));
     const resets = o.rng.stream("oml/reset");
@@ -189,7 +170,7 @@ export class ContinualMetaLearner implements Learner {
    * `chunks` chunks; returns ACC (%) of the mean matrix, which `record` holds with BWT.
    */
   async evaluateSet(set: ImageSet): Promise<number> {
-    this.ensureModel();
+    this.ensureModel(this.outputs);
     const c = this.options.continual;
     const stream = this.options.rng.derive("meta/continual");
     const sum = Array.from({ length: c.chunks }, () => new Array<number>(c.chunks).fill(0));
@@ -243,7 +224,7 @@ export class ContinualMetaLearner implements Learner {
   }
 
   predict(x: tf.Tensor): tf.Tensor1D {
-    this.ensureModel();
+    this.ensureModel(this.outputs);
     return tf.tidy(() => tf.argMax(this.forward(this.params as ParamTree, x, false), -1) as tf.Tensor1D);
   }
 

@@ -19,22 +19,21 @@ import {
   type Backbone,
   type Batch,
   CheckpointError,
-  cloneTree,
   disposeTree,
   type ExperimentContext,
-  imagesToTensor,
   type ImageSet,
   type Learner,
-  labelsToTensor,
   packRows,
   type ParamTree,
   type Plugin,
-  ProgressBar,
   type RandomStream,
   type SeededRng,
   type Task,
   TrainingInterrupted,
 } from "@mnemo/core";
+import { cloneTree, imagesToTensor, labelsToTensor } from "@mnemo/core/tf";
+import { ProgressBar } from "@mnemo/runtime";
+import { MetaLearnerBase } from "./learner-base.js";
 import { ShapeError } from "@mnemo/core/errors";
 import type { Normalization } from "@mnemo/core";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "@mnemo/models";
@@ -115,24 +114,22 @@ interface Best {
   params: ParamTree;
 }
 
-export class MetaLearner implements Learner {
+export class MetaLearner extends MetaLearnerBase implements Learner {
   readonly name: string;
   readonly plugins: readonly Plugin[] = [];
-  private params?: ParamTree;
   /** BN state the backbone wants as input; transductive BN never updates it. */
-  private bnState: ParamTree = {};
   private optimizer?: Optimizer;
   private best?: Best;
   /** The next meta-iteration to run (0 = not started); `iterations` = done. */
   private iteration = 0;
   private history: MetaHistory = { trainLoss: [], validation: [], selectedIteration: null, baseline: null, test: null };
-  private shouldStop?: () => boolean;
   private readonly train: Maml;
   private readonly evaluator: Maml;
   private readonly baselineEvaluator: Maml;
   trainedImages = 0;
 
   constructor(readonly options: MetaLearnerOptions) {
+    super(options);
     this.name = options.name;
     const o = options;
     for (const [key, v] of [
@@ -163,38 +160,19 @@ export class MetaLearner implements Learner {
     this.baselineEvaluator = new Maml({ loss: loss(false), innerLr: o.innerLr, innerSteps: o.testInnerSteps, firstOrder: true });
   }
 
-  setShouldStop(check: () => boolean): void {
-    this.shouldStop = check;
-  }
 
-  /** The meta-learned parameters (created when meta-training starts). */
-  get model(): { params: ParamTree } {
-    if (!this.params) throw new Error("the meta-learner's parameters exist once meta-training has started");
-    return { params: this.params };
-  }
 
   /** Per-iteration curves, the kept iteration and the meta-test scores so far. */
   get record(): MetaHistory {
     return structuredClone(this.history);
   }
 
-  private forward(p: ParamTree, x: tf.Tensor, differentiableTwice: boolean): tf.Tensor2D {
-    const out = this.options.backbone.apply(p, x, { training: true, state: this.bnState, differentiableTwice });
-    if (out.state) disposeTree(out.state); // transductive BN: batch statistics only
-    return out.logits;
-  }
 
-  private ensureModel(): void {
-    if (this.params) return;
-    const { params, state } = this.options.backbone.init(this.options.rng.stream("init"), this.options.episodes.ways);
-    this.params = params;
-    this.bnState = state;
-  }
 
   async learnTask(task: Task, context: ExperimentContext): Promise<void> {
     const o = this.options;
     if (task.index !== 0) throw new ShapeError(`a meta-learning stream has one task (meta-training); got task ${task.index}`);
-    this.ensureModel();
+    this.ensureModel(this.options.episodes.ways);
     if (this.iteration >= o.iterations) return; // resumed after meta-training finished
     if (this.iteration === 0 && o.baseline && !this.history.baseline) {
       // Same meta-test episodes as the final score, from the random initialisation.
@@ -317,7 +295,7 @@ export class MetaLearner implements Learner {
    * same episodes. The CI is in `record.test`.
    */
   async evaluateSet(set: ImageSet): Promise<number> {
-    this.ensureModel();
+    this.ensureModel(this.options.episodes.ways);
     const o = this.options;
     const score = this.episodicScore(this.params as ParamTree, set, o.testEpisodes.count, o.rng.derive("meta/test"));
     this.history.test = score;
@@ -326,7 +304,7 @@ export class MetaLearner implements Learner {
 
   /** Labels from the meta-learned, unadapted model (over `ways` outputs); meta-test goes through `evaluateSet`. */
   predict(x: tf.Tensor): tf.Tensor1D {
-    this.ensureModel();
+    this.ensureModel(this.options.episodes.ways);
     return tf.tidy(() => tf.argMax(this.forward(this.params as ParamTree, x, false), -1) as tf.Tensor1D);
   }
 

@@ -4,7 +4,8 @@
  * identical parameters and meta-test score, and meta-test scores come with a 95% CI.
  */
 import * as tf from "@tensorflow/tfjs";
-import { type ExperimentContext, imagesToTensor, labelsToTensor, MemoryTracker, type ParamTree, SeededRng, TrainingInterrupted, type Task, treeKeys } from "@mnemo/core";
+import { type ExperimentContext, MemoryTracker, type ParamTree, SeededRng, TrainingInterrupted, type Task, treeKeys } from "@mnemo/core";
+import { imagesToTensor, labelsToTensor } from "@mnemo/core/tf";
 import { anyStreamConfigSchema, buildStream, EpisodeSampler, isEpisodicStream, type EpisodicStream } from "@mnemo/data";
 import { createOptimizer, mlp } from "@mnemo/models";
 import { beforeAll, describe, expect, it } from "vitest";

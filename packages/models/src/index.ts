@@ -3,6 +3,7 @@ export { kaimingConv, kaimingLinear, linearWeight } from "./layers/init.js";
 export { growHead as growLinearHead } from "./layers/linear.js";
 export { createOptimizer, type Optimizer, type OptimizerConfig, type OptimizerState, type SgdConfig, type AdamConfig } from "./train/optimizers.js";
 export { learningRate, type ScheduleConfig, type WarmupConfig } from "./train/schedules.js";
+export { savePluginStates, loadPluginStates } from "./train/plugin-states.js";
 export { SupervisedLearner, crossEntropy, imagesInSteps, type SupervisedLearnerOptions, type TrainingConfig } from "./train/supervised-learner.js";
 export * from "./backbones/index.js";
 export * from "./checkpoint/index.js";

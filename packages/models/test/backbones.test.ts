@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { prepareWasm } from "@mnemo/kernels";
-import { ConfigError, disposeTree, keepTree, RandomStream, SeededRng, treeKeys, treeSize, treesEqual, type Backbone, type ParamTree } from "@mnemo/core";
+import { ConfigError, disposeTree, RandomStream, SeededRng, treeKeys, treeSize, treesEqual, type Backbone, type ParamTree } from "@mnemo/core";
+import { keepTree } from "@mnemo/core/tf";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BACKBONE_NAMES, conv4, createBackbone, reducedResnet18, resnet20, resnet32 } from "../src/backbones/index.js";
 import { batchNorm, initBatchNorm } from "../src/layers/batch-norm.js";

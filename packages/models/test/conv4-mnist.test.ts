@@ -5,7 +5,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
 import { prepareWasm } from "@mnemo/kernels";
-import { disposeTree, keepTree, SeededRng, treeKeys, type ParamTree } from "@mnemo/core";
+import { disposeTree, SeededRng, treeKeys, type ParamTree } from "@mnemo/core";
+import { keepTree } from "@mnemo/core/tf";
 import { beforeAll, expect, it } from "vitest";
 import { conv4 } from "../src/backbones/index.js";
 import { createOptimizer } from "../src/train/optimizers.js";

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { costRecord, disposeTree, inMemoryStream, MemoryTracker, parameterCount, runExperiment, SeededRng, selectBackend, type ImageSet } from "@mnemo/core";
+import { costRecord, disposeTree, inMemoryStream, MemoryTracker, parameterCount, SeededRng, type ImageSet } from "@mnemo/core";
+import { runExperiment } from "@mnemo/core/tf";
+import { selectBackend } from "@mnemo/runtime";
 import { conv4, mlp, reducedResnet18, resnet, resnet20, resnet32, SupervisedLearner, type TrainingConfig } from "../src/index.js";
 
 beforeAll(async () => {

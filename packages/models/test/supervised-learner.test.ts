@@ -2,15 +2,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
   type ImageSet,
-  evaluateRandomInit,
-  imagesToTensor,
   inMemoryStream,
   MemoryTracker,
-  runExperiment,
   SeededRng,
-  selectBackend,
   type ExperimentContext,
 } from "@mnemo/core";
+import { evaluateRandomInit, imagesToTensor, runExperiment } from "@mnemo/core/tf";
+import { selectBackend } from "@mnemo/runtime";
 import { mlp, SupervisedLearner, type TrainingConfig } from "../src/index.js";
 
 /** Class c lights up pixel block c of a 4x4 image, with noise: linearly separable. */

@@ -7,7 +7,9 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { keepTree, RandomStream, releaseBackend, selectBackend, treeKeys, type ParamTree } from "@mnemo/core";
+import { RandomStream, treeKeys, type ParamTree } from "@mnemo/core";
+import { keepTree } from "@mnemo/core/tf";
+import { releaseBackend, selectBackend } from "@mnemo/runtime";
 import { createBackbone } from "../src/index.js";
 
 let unavailable: string | undefined;

@@ -6,7 +6,6 @@ import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
 import {
   accuracyCurve,
-  cloneTree,
   fscilSessionFromCounts,
   type FscilSessionMetrics,
   type ExperimentContext,
@@ -14,13 +13,13 @@ import {
   type ImageSet,
   inMemoryStream,
   MemoryTracker,
-  runExperiment,
   SeededRng,
-  selectBackend,
   subsetByClasses,
   type Task,
   type TaskStream,
 } from "@mnemo/core";
+import { cloneTree, runExperiment } from "@mnemo/core/tf";
+import { selectBackend } from "@mnemo/runtime";
 import { cosineHead, cosineLogits, mlp, type TrainingConfig } from "@mnemo/models";
 import { FscilPrototypeLearner, sessionMetrics, type FscilLearnerOptions } from "../src/learner/index.js";
 

@@ -6,7 +6,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cloneTree, disposeTree, runExperiment, SeededRng, subsetByClasses, type ImageSet, type ModelHandle, type ParamTree, type Plugin } from "@mnemo/core";
+import { disposeTree, SeededRng, subsetByClasses, type ImageSet, type ModelHandle, type ParamTree, type Plugin } from "@mnemo/core";
+import { cloneTree, runExperiment } from "@mnemo/core/tf";
 import { NearestMeanClassifier, NMC_PRESETS } from "../src/index.js";
 import { embedSet } from "../src/learner/embed.js";
 import { nmcHead, NMC_PRESET_NAMES, type NmcPresetName } from "../src/plugins/index.js";
@@ -20,7 +21,8 @@ const presetOptions = (p: NmcPresetName) => (p === "simple_baseline" ? NMC_PRESE
 
 /** Predicted labels of the learner on a set, as numbers. */
 async function predictions(predict: (x: tf.Tensor) => tf.Tensor1D, set: ImageSet): Promise<number[]> {
-  const { imagesToTensor, range } = await import("@mnemo/core");
+  const { range } = await import("@mnemo/core");
+  const { imagesToTensor } = await import("@mnemo/core/tf");
   const pred = tf.tidy(() => predict(imagesToTensor(set, range(0, set.count))));
   const out = Array.from(await pred.data());
   pred.dispose();

@@ -5,7 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cloneTree, disposeTree, imagesToTensor, range, SeededRng, treesEqual, type ImageSet, type ParamTree, type TaskStream } from "@mnemo/core";
+import { disposeTree, range, SeededRng, treesEqual, type ImageSet, type ParamTree, type TaskStream } from "@mnemo/core";
+import { cloneTree, imagesToTensor } from "@mnemo/core/tf";
 import { mlp } from "@mnemo/models";
 import { SimpleCil } from "../src/index.js";
 import { embedSet } from "../src/learner/embed.js";
@@ -72,7 +73,8 @@ describe("SimpleCilLearner", () => {
       const learner = simplecil(rng, "none");
       const means: number[][] = [];
       const stream = split(tasks);
-      const { runExperiment, MemoryTracker } = await import("@mnemo/core");
+      const { MemoryTracker } = await import("@mnemo/core");
+      const { runExperiment } = await import("@mnemo/core/tf");
       const tracker = new MemoryTracker();
       await runExperiment(
         { name: "toy", stream, learner, tracker, seed: 3, evaluation: { scenario: "class-incremental", batchSize: 64, evaluateFutureTasks: false } },
@@ -97,7 +99,8 @@ describe("SimpleCilLearner", () => {
     const learner = simplecil(rng, "first-task");
     let afterFirst: ParamTree | undefined;
     const stream = streamWithValidation();
-    const { runExperiment, MemoryTracker } = await import("@mnemo/core");
+    const { MemoryTracker } = await import("@mnemo/core");
+    const { runExperiment } = await import("@mnemo/core/tf");
     const tracker = new MemoryTracker();
     const result = await runExperiment(
       { name: "toy", stream, learner, tracker, seed: 3, evaluation: { scenario: "class-incremental", batchSize: 64, evaluateFutureTasks: false } },

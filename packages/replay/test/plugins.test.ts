@@ -9,9 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import {
   inMemoryStream,
   MemoryTracker,
-  runExperiment,
   SeededRng,
-  selectBackend,
   type ExperimentContext,
   type ExperimentResult,
   type ImageSet,
@@ -20,6 +18,8 @@ import {
   type Plugin,
   type TaskStream,
 } from "@mnemo/core";
+import { runExperiment } from "@mnemo/core/tf";
+import { selectBackend } from "@mnemo/runtime";
 import { mlp, SupervisedLearner, type TrainingConfig } from "@mnemo/models";
 import {
   derpp,

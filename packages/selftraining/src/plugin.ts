@@ -18,10 +18,7 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   perTaskKey,
-  cloneTree,
   disposeTree,
-  imagesToTensor,
-  lerpTree,
   type BatchEvent,
   type LossEvent,
   type ModelHandle,
@@ -33,6 +30,7 @@ import {
   type TaskStream,
   type UnlabelledSet,
 } from "@mnemo/core";
+import { cloneTree, imagesToTensor, lerpTree } from "@mnemo/core/tf";
 import { crossEntropy } from "@mnemo/models";
 import { betaSample, entropyRegulariser, mixInputs, mixupCrossEntropy, priorRegulariser, softCrossEntropy } from "./arazo.js";
 import { argmaxRows, entropyConfidence, softmax, softmaxMargin, softmaxMax, tSimilarity, type ConfidenceName } from "./confidence.js";

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { MemoryTracker, runExperiment, SeededRng, treeKeys, type ParamTree } from "@mnemo/core";
+import { MemoryTracker, SeededRng, treeKeys, type ParamTree } from "@mnemo/core";
+import { runExperiment } from "@mnemo/core/tf";
 import { mlp, SupervisedLearner } from "@mnemo/models";
 import { buildStream, streamConfigSchema, unlabelledTruth } from "@mnemo/data";
 import { ensembleLoss, ensureEnsembleHeads, selfTraining, type SelfTrainingOptions, type SelfTrainingPlugin } from "../src/index.js";

@@ -16,7 +16,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { loadConfig, positiveInt } from "@mnemo/core";
+import { loadConfig, positiveInt } from "@mnemo/experiment";
 import { formatSweepSummary, loadExperimentConfig, readSweepRunMetrics, runFromConfig, summarizeSweep, type SweepRun } from "@mnemo/experiment";
 import { createTracker } from "@mnemo/tracking";
 import { stringify } from "yaml";

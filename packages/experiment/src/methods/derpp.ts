@@ -1,5 +1,5 @@
 /** DER++ (Buzzega et al. 2020): reservoir of (image, label, logits); logit matching + label replay. */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { SupervisedLearner } from "@mnemo/models";
 import { derpp } from "@mnemo/replay/plugins";
 import { z } from "zod";

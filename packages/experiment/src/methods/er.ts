@@ -1,5 +1,5 @@
 /** Experience replay (Mammoth `er`): a reservoir (or class-balanced) buffer, one replay batch per step. */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { SupervisedLearner } from "@mnemo/models";
 import { ER_BUFFER_KINDS, experienceReplay, type ErBufferKind } from "@mnemo/replay/plugins";
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /** GDumb (Prabhu et al. 2020): greedy class-balanced buffer; a model trained from scratch on it after each task. */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { GDumbLearner } from "@mnemo/replay/plugins";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";

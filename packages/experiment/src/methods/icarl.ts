@@ -1,5 +1,5 @@
 /** iCaRL (Rebuffi et al. 2017): herding exemplars, distillation from the previous model, nearest mean of exemplars. */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { SupervisedLearner } from "@mnemo/models";
 import { icarl } from "@mnemo/replay/plugins";
 import type { MemoryPolicy } from "@mnemo/replay";

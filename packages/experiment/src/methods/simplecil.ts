@@ -11,7 +11,7 @@
  * cil-mnist-simplecil.yaml sets `none`; `first-task` stays the default for streams whose first task
  * is large enough to learn general features from (e.g. a 50-class base session).
  */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { SimpleCilLearner } from "@mnemo/prototypes/learner";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";

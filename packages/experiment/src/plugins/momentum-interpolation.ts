@@ -3,7 +3,7 @@
  * follow the trained ("fast") weights as θ_slow ← τ·θ_slow + (1 − τ)·θ every N optimizer steps, and
  * are the weights every evaluation uses. The fast weights keep training, never reset.
  */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { MomentumInterpolation } from "@mnemo/interpolation/plugins";
 import { z } from "zod";
 import { definePlugin } from "../registry.js";

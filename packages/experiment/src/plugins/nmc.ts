@@ -5,7 +5,7 @@
  * or DER++ the old classes' means come from the buffer, re-embedded with the current backbone; the
  * method offers it through `offerExemplars` once it has built its buffer.
  */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { NMC_PRESET_NAMES, nmcHead, type NmcPresetName } from "@mnemo/prototypes/plugins";
 import { z } from "zod";
 import { definePlugin } from "../registry.js";

@@ -6,7 +6,7 @@
  * after each task's evaluation this definition (evaluation code) compares its scores of the
  * unlabelled pool with the hidden labels: ECE of each confidence, pseudo-label precision.
  */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { unlabelledTruth } from "@mnemo/data";
 import { expectedCalibrationError, selfTraining, type PseudoLabelPolicy, type SelfTrainingPlugin } from "@mnemo/selftraining";
 import { z } from "zod";

@@ -3,7 +3,7 @@
  * task end the weights become the uniform mean of the task's checkpoints, or the greedy soup judged
  * on the validation splits of the tasks seen so far (never test).
  */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { soupPlugin, type SoupPlugin } from "@mnemo/interpolation/plugins";
 import { z } from "zod";
 import { definePlugin } from "../registry.js";

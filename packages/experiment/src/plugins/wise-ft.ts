@@ -4,7 +4,7 @@
  * tasks seen so far (never test). The chosen α per task goes to metrics.json `perStep` and the
  * tracker (`wise_ft_alpha`, `wise_ft_val_accuracy`) and is kept in the plugin's checkpointed state.
  */
-import { positiveInt } from "@mnemo/core";
+import { positiveInt } from "../config-loader.js";
 import { WISE_FT_ALPHAS } from "@mnemo/interpolation";
 import { wiseFtPlugin, type WiseFtPlugin } from "@mnemo/interpolation/plugins";
 import { z } from "zod";

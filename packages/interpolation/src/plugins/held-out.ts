@@ -8,7 +8,8 @@
  * memory as uint8 images. They are only evaluated, never trained on.
  */
 import * as tf from "@tensorflow/tfjs";
-import { accuracyOn, MnemoError, type ExperimentContext, type ImageSet, type ModelHandle, type ParamTree, type Task } from "@mnemo/core";
+import { MnemoError, type ExperimentContext, type ImageSet, type ModelHandle, type ParamTree, type Task } from "@mnemo/core";
+import { accuracyOn } from "@mnemo/core/tf";
 
 export type HeldOutScope = "seen" | "task";
 

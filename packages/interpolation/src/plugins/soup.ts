@@ -10,7 +10,8 @@
  *
  * Batch-norm statistics are those of the final weights.
  */
-import { cloneTree, disposeTree, ShapeError, treesEqual, type BatchEvent, type ParamTree, type Plugin, type PluginState, type TaskEvent } from "@mnemo/core";
+import { disposeTree, ShapeError, treesEqual, type BatchEvent, type ParamTree, type Plugin, type PluginState, type TaskEvent } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { greedySoup, uniformSoup, type GreedySoupStep } from "../soups.js";
 import { HeldOut, type HeldOutScope } from "./held-out.js";
 

@@ -8,7 +8,8 @@
  * The first task is left alone by default: its θ_0 is the random initialisation, not a model worth
  * keeping (WiSE-FT's θ_0 is a zero-shot model). Batch-norm statistics are θ_1's.
  */
-import { cloneTree, disposeTree, ShapeError, type ParamTree, type Plugin, type PluginState, type TaskEvent } from "@mnemo/core";
+import { disposeTree, ShapeError, type ParamTree, type Plugin, type PluginState, type TaskEvent } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { wiseFt, WISE_FT_ALPHAS } from "../wise-ft.js";
 import { HeldOut, type HeldOutScope } from "./held-out.js";
 

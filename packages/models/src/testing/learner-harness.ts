@@ -1,13 +1,11 @@
 /** Test harness for learners and plugins: a small class-incremental stream with validation splits, and a resume-equality check. */
 import * as tf from "@tensorflow/tfjs";
 import {
-  cloneTree,
   disposeTree,
   inMemoryStream,
   treesEqual,
   type ParamTree,
   MemoryTracker,
-  runExperiment,
   SeededRng,
   subsetByClasses,
   TrainingInterrupted,
@@ -17,6 +15,7 @@ import {
   type Learner,
   type TaskStream,
 } from "@mnemo/core";
+import { cloneTree, runExperiment } from "@mnemo/core/tf";
 import { decodeState, encodeState, type StateValue } from "../checkpoint/index.js";
 import { mlp } from "../backbones/mlp.js";
 import { SupervisedLearner, type TrainingConfig } from "../train/supervised-learner.js";

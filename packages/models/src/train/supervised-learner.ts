@@ -7,7 +7,6 @@ import * as tf from "@tensorflow/tfjs";
 import {
   CheckpointError,
   TrainingInterrupted,
-  accuracyOn,
   type Backbone,
   type Batch,
   type ExperimentContext,
@@ -18,18 +17,17 @@ import {
   type PredictOptions,
   type SeededRng,
   type Task,
-  cloneTree,
   disposeTree,
-  imagesToTensor,
-  labelsToTensor,
   packRows,
-  ProgressBar,
   taskLabel,
   treeKeys,
 } from "@mnemo/core";
+import { accuracyOn, cloneTree, imagesToTensor, labelsToTensor } from "@mnemo/core/tf";
+import { ProgressBar } from "@mnemo/runtime";
 import { createOptimizer, type Optimizer, type OptimizerConfig } from "./optimizers.js";
 import { learningRate, type ScheduleConfig, type WarmupConfig } from "./schedules.js";
 import type { StateValue } from "../checkpoint/codec.js";
+import { loadPluginStates, savePluginStates } from "./plugin-states.js";
 
 export interface TrainingConfig {
   epochs: number;
@@ -244,8 +242,7 @@ export class SupervisedLearner implements Learner {
    * ones (not copies): serialise before training continues.
    */
   async saveState(): Promise<Record<string, StateValue>> {
-    const plugins: Record<string, StateValue> = {};
-    for (const p of this.plugins) if (p.state) plugins[p.name] = (await p.state()) as StateValue;
+    const plugins = await savePluginStates(this.plugins);
     const opt = this.optimizer?.getState();
     return {
       kind: "supervised-learner",
@@ -283,11 +280,7 @@ export class SupervisedLearner implements Learner {
       this.optimizer = createOptimizer(this.options.training.optimizer);
       this.optimizer.setState(state.optimizer);
     }
-    for (const p of this.plugins) {
-      const s = state.plugins[p.name];
-      if (s === undefined && p.state) throw new CheckpointError(`the checkpoint has no state for plugin "${p.name}"`);
-      if (s !== undefined) await p.loadState?.(s);
-    }
+    await loadPluginStates(this.plugins, state.plugins);
     this.selection?.dispose();
     this.selection = state.selection ? BestEpoch.fromState(state.selection) : undefined;
     // A checkpoint taken mid-task continues that task; one taken between tasks starts the next.

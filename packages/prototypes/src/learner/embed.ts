@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
-import { imagesToTensor, range, type Backbone, type ImageSet, type Normalization, type ParamTree } from "@mnemo/core";
+import { range, type Backbone, type ImageSet, type Normalization, type ParamTree } from "@mnemo/core";
+import { imagesToTensor } from "@mnemo/core/tf";
 import type { DenseMatrix } from "../dense.js";
 
 /** A frozen backbone: its parameters and batch-norm state, used in inference mode only. */

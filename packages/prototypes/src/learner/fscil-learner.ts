@@ -16,7 +16,6 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   CheckpointError,
-  cloneTree,
   disposeTree,
   type Backbone,
   type ExperimentContext,
@@ -31,6 +30,7 @@ import {
   ShapeError,
   TrainingInterrupted,
 } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { cosineHead, SupervisedLearner, type TrainingConfig } from "@mnemo/models";
 import type { DenseMatrix } from "../dense.js";
 import { TeenClassifier, type TeenState } from "../teen.js";

@@ -14,7 +14,6 @@
 import * as tf from "@tensorflow/tfjs";
 import {
   CheckpointError,
-  cloneTree,
   disposeTree,
   ShapeError,
   TrainingInterrupted,
@@ -27,6 +26,7 @@ import {
   type SeededRng,
   type Task,
 } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { cosineLogits, SupervisedLearner, type TrainingConfig } from "@mnemo/models";
 import { SimpleCil, type SimpleCilState } from "../simplecil.js";
 import { embedSet, type FrozenModel } from "./embed.js";

@@ -3,9 +3,9 @@
  * order), and at each task end a model trained from scratch on the buffer alone (Avalanche `GDumbPlugin`
  * semantics: retrain per experience, so every row of the accuracy matrix is GDumb's).
  */
-import type { Task } from "@mnemo/core";
+import type { ImageSet, Task } from "@mnemo/core";
 import { GDumbBuffer, type GDumbState } from "../gdumb.js";
-import { RetrainLearner, type RetrainLearnerOptions, type SavedModel } from "./retrain-learner.js";
+import { RetrainLearner, type RetrainLearnerOptions } from "./retrain-learner.js";
 import { packRows as packImages, pickLabels } from "@mnemo/core";
 
 export interface GDumbLearnerOptions extends RetrainLearnerOptions {
@@ -23,9 +23,12 @@ export class GDumbLearner extends RetrainLearner {
     this.buffer = new GDumbBuffer({ sampleShape: options.sampleShape, capacity: options.capacity, numClasses: options.numClasses, seed: options.rng.stream("buffer") });
   }
 
-  protected trainingSet(task: Task): ReturnType<RetrainLearner["trainingSet"]> {
+  protected admit(task: Task): void {
     const order = this.options.rng.stream("buffer-order").permutation(task.train.count);
     this.buffer.addBatch({ images: packImages(task.train, order), labels: pickLabels(task.train, order) });
+  }
+
+  protected trainingSet(task: Task): ImageSet {
     const slots = Array.from(this.buffer.slots()).sort((a, b) => a - b);
     const bytes = this.buffer.sampleBytes;
     const images = new Uint8Array(slots.length * bytes);
@@ -37,14 +40,11 @@ export class GDumbLearner extends RetrainLearner {
     return { images, labels, count: slots.length, shape: task.train.shape };
   }
 
-  async saveState(): Promise<Record<string, unknown>> {
-    return { buffer: this.buffer.state(), seen: [...this.seen], model: this.savedModel() };
+  protected saveOwnState(): Record<string, unknown> {
+    return { buffer: this.buffer.state() };
   }
 
-  async loadState(state: Record<string, unknown>): Promise<void> {
+  protected loadOwnState(state: Record<string, unknown>): void {
     this.buffer.load(state.buffer as GDumbState);
-    this.seen.clear();
-    for (const c of state.seen as number[]) this.seen.add(c);
-    this.restoreModel(state.model as SavedModel | null);
   }
 }

@@ -15,7 +15,8 @@
  *   validation during the first task, the CNN logits are used).
  */
 import * as tf from "@tensorflow/tfjs";
-import { cloneTree, disposeTree, ShapeError, type ModelHandle, type ParamTree, type Plugin, type PluginState, type RandomStreams, packRows as packImages } from "@mnemo/core";
+import { disposeTree, ShapeError, type ModelHandle, type ParamTree, type Plugin, type PluginState, type RandomStreams, packRows as packImages } from "@mnemo/core";
+import { cloneTree } from "@mnemo/core/tf";
 import { NearestMeanClassifier, NMC_PRESETS, type NmcState } from "@mnemo/prototypes";
 import { extractFeatures } from "@mnemo/prototypes/extract";
 import { HerdingMemory, type HerdingState } from "../herding-memory.js";

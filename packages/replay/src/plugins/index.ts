@@ -8,7 +8,7 @@ export { icarl, type IcarlDistillation, type IcarlOptions, type IcarlPlugin } fr
 export { knowledgeDistillation, icarlBinaryLoss } from "./distillation.js";
 export { GDumbLearner, type GDumbLearnerOptions } from "./gdumb.js";
 export { JointLearner } from "./joint.js";
-export { RetrainLearner, type RetrainLearnerOptions, type SavedModel } from "./retrain-learner.js";
+export { RetrainLearner, type RetrainLearnerOptions } from "./retrain-learner.js";
 export { packRows as packImages, pickLabels } from "@mnemo/core";
 export { appendRows, replayImages, reweightCrossEntropy, rowCrossEntropy, type Augment } from "./replay-batch.js";
 export { bufferContents, concatImageSets } from "./image-sets.js";

@@ -4,27 +4,28 @@
  */
 import type { ImageSet, Task } from "@mnemo/core";
 import { concatImageSets } from "./image-sets.js";
-import { RetrainLearner, type SavedModel } from "./retrain-learner.js";
+import { RetrainLearner } from "./retrain-learner.js";
 
 export class JointLearner extends RetrainLearner {
   readonly name = "joint";
   private union: ImageSet | null = null;
 
-  protected trainingSet(task: Task): ImageSet {
+  protected admit(task: Task): void {
     this.union = this.union ? concatImageSets([this.union, task.train]) : concatImageSets([task.train]);
+  }
+
+  protected trainingSet(): ImageSet {
+    if (!this.union) throw new Error("joint: trainingSet() before any task was admitted");
     return this.union;
   }
 
-  async saveState(): Promise<Record<string, unknown>> {
+  protected saveOwnState(): Record<string, unknown> {
     const u = this.union;
-    return { seen: [...this.seen], union: u ? { images: u.images, labels: u.labels, count: u.count, shape: [...u.shape] } : null, model: this.savedModel() };
+    return { union: u ? { images: u.images, labels: u.labels, count: u.count, shape: [...u.shape] } : null };
   }
 
-  async loadState(state: Record<string, unknown>): Promise<void> {
-    this.seen.clear();
-    for (const c of state.seen as number[]) this.seen.add(c);
+  protected loadOwnState(state: Record<string, unknown>): void {
     const u = state.union as (ImageSet & { shape: [number, number, number] }) | null;
     this.union = u ? { images: Uint8Array.from(u.images), labels: Int32Array.from(u.labels), count: u.count, shape: [u.shape[0], u.shape[1], u.shape[2]] } : null;
-    this.restoreModel(state.model as SavedModel | null);
   }
 }

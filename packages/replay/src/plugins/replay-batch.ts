@@ -1,6 +1,7 @@
 /** Turning buffer rows into training tensors, and appending them to the learner's batch. */
 import * as tf from "@tensorflow/tfjs";
-import { imagesToTensor, range, type Batch, type Normalization } from "@mnemo/core";
+import { range, type Batch, type Normalization } from "@mnemo/core";
+import { imagesToTensor } from "@mnemo/core/tf";
 
 /** Train-time augmentation: float [0, 1] NHWC in, normalised out (the learner's contract). */
 export type Augment = (x: tf.Tensor4D) => tf.Tensor4D;

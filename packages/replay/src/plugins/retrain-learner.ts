@@ -3,8 +3,8 @@
  * (GDumb: its buffer; joint: the union of all tasks so far). Each task gets a new SupervisedLearner whose
  * parameters come from the run's "init" stream, so the k-th re-initialisation is a fixed, seeded draw.
  */
-import { SeededRng, cloneTree, disposeTree, type Backbone, type ExperimentContext, type ImageSet, type Learner, type ParamTree, type Plugin, type PredictOptions, type Task } from "@mnemo/core";
-import { SupervisedLearner, type TrainingConfig } from "@mnemo/models";
+import { SeededRng, type Backbone, type ExperimentContext, type ImageSet, type Learner, type Plugin, type PredictOptions, type Task } from "@mnemo/core";
+import { SupervisedLearner, loadPluginStates, savePluginStates, type TrainingConfig } from "@mnemo/models";
 import type * as tf from "@tensorflow/tfjs";
 import type { Augment } from "./replay-batch.js";
 
@@ -18,12 +18,6 @@ export interface RetrainLearnerOptions {
   quiet?: boolean;
 }
 
-export interface SavedModel {
-  params: ParamTree;
-  state: ParamTree;
-  numClasses: number;
-}
-
 export abstract class RetrainLearner implements Learner {
   abstract readonly name: string;
   readonly plugins: readonly Plugin[];
@@ -31,13 +25,25 @@ export abstract class RetrainLearner implements Learner {
   protected readonly seen = new Set<number>();
   /** Images trained on by the models already replaced, so the run's img/s counts every retraining. */
   private imagesOfReplaced = 0;
+  private shouldStop?: () => boolean;
+  /** Set by `loadState` when the checkpoint was taken inside this task: continue it instead of starting over. */
+  private resumingTask?: number;
 
   constructor(protected readonly options: RetrainLearnerOptions) {
     this.plugins = options.plugins ?? [];
   }
 
-  /** The training set of this task (called once per task, after `seen` includes its classes). */
+  /** Takes task `task`'s data into the learner's own set (joint: the union; GDumb: the buffer). Called once per task. */
+  protected abstract admit(task: Task): void;
+
+  /** The set the current task's model trains on (after `admit`); no side effects. */
   protected abstract trainingSet(task: Task): ImageSet;
+
+  /** What the subclass keeps between tasks (its union or buffer); `seen`, the model and the plugins are saved here. */
+  protected abstract saveOwnState(): Record<string, unknown>;
+
+  /** Restores `saveOwnState()` output. */
+  protected abstract loadOwnState(state: Record<string, unknown>): void;
 
   /** Images trained on so far, over every model this learner created (the runner's cost counts them per task). */
   get trainedImages(): number {
@@ -50,21 +56,35 @@ export abstract class RetrainLearner implements Learner {
     return this.inner.model;
   }
 
+  /** Ctrl-C: checked after every step of the model being trained (each new model gets it too). */
+  setShouldStop(check: () => boolean): void {
+    this.shouldStop = check;
+    this.inner?.setShouldStop(check);
+  }
+
   async learnTask(task: Task, context: ExperimentContext): Promise<void> {
-    for (const c of task.classes) this.seen.add(c);
-    const train = this.trainingSet(task);
-    this.imagesOfReplaced += this.inner?.trainedImages ?? 0;
-    // The plugins outlive each task's model: only the old model goes.
-    this.inner?.disposeModel();
-    // A fixed head over every class seen so far: the whole model is initialised at once, from "init".
-    this.inner = this.makeInner(this.options.rng, Math.max(...this.seen) + 1);
+    let inner = this.resumingTask === task.index ? this.inner : null;
+    this.resumingTask = undefined;
+    if (!inner) {
+      for (const c of task.classes) this.seen.add(c);
+      this.admit(task);
+      this.imagesOfReplaced += this.inner?.trainedImages ?? 0;
+      // The plugins outlive each task's model: only the old model goes.
+      this.inner?.disposeModel();
+      // A fixed head over every class seen so far: the whole model is initialised at once, from "init".
+      inner = this.makeInner(this.options.rng, Math.max(...this.seen) + 1);
+      this.inner = inner;
+    }
     const classes = [...this.seen].sort((a, b) => a - b);
-    await this.inner.learnTask({ index: task.index, classes, train, test: task.test }, context);
+    // A resumed inner learner continues at the step its checkpoint recorded.
+    await inner.learnTask({ index: task.index, classes, train: this.trainingSet(task), test: task.test }, context);
   }
 
   private makeInner(rng: SeededRng, numClasses: number): SupervisedLearner {
     const { backbone, training, augment, plugins, quiet } = this.options;
-    return new SupervisedLearner({ backbone, training, rng, head: "fixed", numClasses, augment, plugins: plugins ? [...plugins] : [], quiet, name: this.name });
+    const inner = new SupervisedLearner({ backbone, training, rng, head: "fixed", numClasses, augment, plugins: plugins ? [...plugins] : [], quiet, name: this.name });
+    if (this.shouldStop) inner.setShouldStop(this.shouldStop);
+    return inner;
   }
 
   predict(x: tf.Tensor, options?: PredictOptions): tf.Tensor1D {
@@ -80,26 +100,38 @@ export abstract class RetrainLearner implements Learner {
     this.inner?.afterEvaluation();
   }
 
-  /** The current model's trees (the caller serialises them; they stay owned by the learner). */
-  protected savedModel(): SavedModel | null {
-    if (!this.inner) return null;
-    const m = this.inner.model;
-    return { params: m.params, state: m.state, numClasses: m.numClasses };
+  /**
+   * The subclass's set, the classes seen, and the current model's learner whole (parameters,
+   * optimizer, the position inside a task, every plugin's state), so a resume mid-task continues
+   * that task's training and e.g. NMC's class means survive.
+   */
+  async saveState(): Promise<Record<string, unknown>> {
+    const inner = this.inner
+      ? { numClasses: this.inner.model.numClasses, state: await this.inner.saveState() }
+      : { numClasses: 0, state: null, plugins: await savePluginStates(this.plugins) };
+    return { ...this.saveOwnState(), seen: [...this.seen], imagesOfReplaced: this.imagesOfReplaced, inner };
   }
 
-  /** Rebuilds the model from `savedModel()` output (copies the tensors; the run's RNG is not touched). */
-  protected restoreModel(saved: SavedModel | null): void {
+  /** Restores `saveState()` output; takes ownership of its tensors. The run's RNG is not touched. */
+  async loadState(state: Record<string, unknown>): Promise<void> {
+    this.loadOwnState(state);
+    this.seen.clear();
+    for (const c of state.seen as number[]) this.seen.add(c);
+    this.imagesOfReplaced = state.imagesOfReplaced as number;
+    const saved = state.inner as { numClasses: number; state: Record<string, unknown> | null; plugins?: Record<string, unknown> };
     this.inner?.disposeModel();
     this.inner = null;
-    if (!saved) return;
+    this.resumingTask = undefined;
+    if (!saved.state) {
+      await loadPluginStates(this.plugins, saved.plugins);
+      return;
+    }
     // A throwaway RNG for the placeholder init, so restoring consumes no draw of the run's "init" stream.
     const inner = this.makeInner(new SeededRng(0), saved.numClasses);
-    const m = inner.model;
-    disposeTree(m.params);
-    disposeTree(m.state);
-    m.params = cloneTree(saved.params);
-    m.state = cloneTree(saved.state);
+    await inner.loadState(saved.state);
     this.inner = inner;
+    const progress = saved.state.progress as { task: number } | null;
+    if (progress) this.resumingTask = progress.task;
   }
 
   /** Releases the model and, once, the plugins (also when no task was learned). */

@@ -4,9 +4,9 @@
  * provides it where a GPU with a Vulkan (Linux), Metal or D3D12 driver exists.
  * tfjs registers its webgpu factory only in a browser or worker, so in Node Mnemo registers one
  * itself around the device it opened; `releaseWebgpu` destroys that device at the end of a run.
+ * Nothing here imports a Node builtin: in Node, `node:fs` and the `webgpu` package are reached at
+ * run time only (`process.getBuiltinModule`, a dynamic import), so the module loads in a browser.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 /** The slice of the WebGPU API used here (the full types live in @webgpu/types, not a dependency of core). */
@@ -43,8 +43,9 @@ const VULKAN_DIRS = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", 
 
 /** Dawn on Linux needs the Vulkan loader; without it there can be no adapter, and Dawn would print a native warning first. */
 export function vulkanLoaderPresent(env: Record<string, string | undefined> = process.env): boolean {
+  const fs = process.getBuiltinModule("node:fs");
   const dirs = [...(env["LD_LIBRARY_PATH"] ?? "").split(":").filter(Boolean), ...VULKAN_DIRS];
-  return dirs.some((d) => existsSync(join(d, "libvulkan.so.1")));
+  return dirs.some((d) => fs.existsSync(`${d}/libvulkan.so.1`));
 }
 
 function describeAdapter(info: GpuAdapterInfo | undefined): string {
@@ -53,12 +54,15 @@ function describeAdapter(info: GpuAdapterInfo | undefined): string {
 }
 
 async function nodeGpu(auto: boolean): Promise<Gpu> {
+  if (typeof (globalThis as { process?: unknown }).process === "undefined") throw new WebgpuUnavailable("this browser has no WebGPU (navigator.gpu)");
   if (auto && process.platform === "linux" && !vulkanLoaderPresent()) {
     throw new WebgpuUnavailable("no Vulkan loader (libvulkan.so.1) found: webgpu in Node needs a GPU with a Vulkan driver");
   }
   let dawn: DawnModule;
   try {
-    dawn = (await import("webgpu")) as unknown as DawnModule;
+    // A specifier in a variable: bundlers for the browser must not try to include the Node binding.
+    const dawnPackage = "webgpu";
+    dawn = (await import(/* @vite-ignore */ dawnPackage)) as DawnModule;
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if ((e.code === "ERR_MODULE_NOT_FOUND" || e.code === "MODULE_NOT_FOUND") && e.message?.includes("webgpu")) {

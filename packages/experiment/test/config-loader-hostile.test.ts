@@ -8,7 +8,8 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ConfigError, loadConfig, MAX_CONFIG_BYTES, positiveInt, printable } from "../src/index.js";
+import { ConfigError } from "@mnemo/core";
+import { loadConfig, MAX_CONFIG_BYTES, positiveInt, printable } from "../src/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "mnemo-hostile-"));
 let n = 0;

@@ -10,8 +10,7 @@ import { basename, dirname, join } from "node:path";
 import { isMap, isScalar, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair } from "yaml";
 import { z } from "zod";
 import { describeIssue } from "./config-messages.js";
-import { ConfigError } from "./errors.js";
-import { didYouMean } from "./suggest.js";
+import { ConfigError, didYouMean } from "@mnemo/core";
 
 export type PathSegment = string | number;
 

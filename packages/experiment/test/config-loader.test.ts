@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { closestMatches, ConfigError, didYouMean, editDistance, loadConfig, positiveInt } from "../src/index.js";
+import { closestMatches, ConfigError, didYouMean, editDistance } from "@mnemo/core";
+import { loadConfig, positiveInt } from "../src/index.js";
 
 // A small schema shaped like the run config: sections, a method and a dataset chosen by name.
 const schema = z.strictObject({

@@ -4,13 +4,15 @@
  *   (@tensorflow/tfjs-backend-webgpu; in Node through the optional `webgpu` Dawn binding, where a
  *   GPU and its Vulkan / Metal / D3D12 driver exist) → wasm (+ Mnemo's kernels and threads) →
  *   cpu (pure JS, ~100x slower for CNNs).
+ * In a browser page: webgpu (navigator.gpu) → webgl → wasm (tfjs's kernels, one thread) → cpu;
+ * the native packages and Mnemo's kernels are Node-only. `webgl` can also be asked for by name.
  * The native packages are optionalDependencies: where they could not install (no libtensorflow
  * download) they are simply absent and skipped without a word, as is webgpu without an adapter.
  * Requesting a backend explicitly (config `backend:` or MNEMO_BACKEND, the env var winning) fails
  * loudly if it is unavailable.
  */
 import * as tf from "@tensorflow/tfjs";
-import { BackendError } from "./errors.js";
+import { BackendError, type BackendChoice, type BackendInfo, type ConcreteBackend, BACKEND_CHOICES } from "@mnemo/core";
 import { prepareWebgpu, releaseWebgpu } from "./webgpu.js";
 
 /**
@@ -26,26 +28,6 @@ function silenceCpuBanner(): void {
 }
 silenceCpuBanner();
 
-export const BACKEND_CHOICES = ["auto", "node-gpu", "node", "webgpu", "wasm", "cpu"] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
-export type ConcreteBackend = Exclude<BackendChoice, "auto">;
-
-export interface BackendInfo {
-  /** Which Mnemo backend runs. */
-  name: ConcreteBackend;
-  /** tfjs's own backend name ("tensorflow", "webgpu", "wasm", "cpu"). */
-  tfBackend: string;
-  /** Compute threads (wasm: worker threads; native: as configured by TF; cpu: 1). */
-  threads: number;
-  simd?: boolean;
-  /** webgpu: the adapter (vendor, architecture, device). */
-  adapter?: string;
-  /** Backends tried before this one, and why each was skipped. */
-  skipped: { name: ConcreteBackend; reason: string }[];
-  /** Human-readable one-liner recorded with every run, e.g. "wasm (2 threads, simd)". */
-  description: string;
-}
-
 export interface SelectBackendOptions {
   /** From the config; MNEMO_BACKEND overrides it. */
   backend?: BackendChoice;
@@ -54,6 +36,10 @@ export interface SelectBackendOptions {
   /** Environment (defaults to process.env); injectable for tests. */
   env?: Record<string, string | undefined>;
 }
+
+/** Node's `process`, absent in a browser page. */
+const nodeProcess: NodeJS.Process | undefined = (globalThis as { process?: NodeJS.Process }).process;
+const inNode = typeof nodeProcess?.versions?.node === "string";
 
 interface KernelsModule {
   prepareWasm(options?: { threads?: number | "auto" }): Promise<{ threads: number; simd: boolean }>;
@@ -99,10 +85,11 @@ async function useTf(name: string): Promise<void> {
  * Throws BackendError when an explicitly requested backend is not available.
  */
 export async function selectBackend(options: SelectBackendOptions = {}): Promise<BackendInfo> {
-  const env = options.env ?? process.env;
+  const env = options.env ?? nodeProcess?.env ?? {};
   const fromEnv = env.MNEMO_BACKEND;
   const choice: BackendChoice = fromEnv ? parseBackendChoice(fromEnv, "MNEMO_BACKEND") : (options.backend ?? "auto");
-  const order: ConcreteBackend[] = choice === "auto" ? ["node-gpu", "node", "webgpu", "wasm", "cpu"] : [choice];
+  const auto: ConcreteBackend[] = inNode ? ["node-gpu", "node", "webgpu", "wasm", "cpu"] : ["webgpu", "webgl", "wasm", "cpu"];
+  const order: ConcreteBackend[] = choice === "auto" ? auto : [choice];
   const skipped: BackendInfo["skipped"] = [];
   tf.enableProdMode();
 
@@ -111,7 +98,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     try {
       if (name === "node-gpu" || name === "node") {
         const pkg = name === "node-gpu" ? "@tensorflow/tfjs-node-gpu" : "@tensorflow/tfjs-node";
-        reason = await tryNative(pkg);
+        reason = inNode ? await tryNative(pkg) : `${pkg} needs Node.js`;
         if (reason === null) {
           await useTf("tensorflow");
           return finish({ name, tfBackend: "tensorflow", threads: 0, skipped });
@@ -120,9 +107,16 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         const adapter = await prepareWebgpu(choice === "auto");
         await useTf("webgpu");
         return finish({ name, tfBackend: "webgpu", threads: 0, adapter, skipped });
+      } else if (name === "webgl") {
+        if (inNode) throw new BackendError("webgl needs a browser (there is no WebGL in Node.js)");
+        await useTf("webgl");
+        return finish({ name, tfBackend: "webgl", threads: 0, skipped });
       } else if (name === "wasm") {
         await import("@tensorflow/tfjs-backend-wasm");
-        const kernels = (await import("@mnemo/kernels")) as Partial<KernelsModule>;
+        // Mnemo's kernels and worker threads are Node-only; in a browser tfjs's own wasm kernels
+        // run on one thread. The specifier is in a variable so browser bundlers leave it out.
+        const kernelsPackage = "@mnemo/kernels";
+        const kernels = inNode ? ((await import(/* @vite-ignore */ kernelsPackage)) as Partial<KernelsModule>) : {};
         let threads = 1;
         let simd: boolean | undefined;
         if (typeof kernels.prepareWasm === "function") {

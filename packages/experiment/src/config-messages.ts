@@ -6,8 +6,8 @@
  */
 import type { z } from "zod";
 // A function-level cycle with config.ts (which calls describeIssue): safe, nothing runs at import time.
-import { printable } from "./config.js";
-import { closestMatches, didYouMean } from "./suggest.js";
+import { closestMatches, didYouMean } from "@mnemo/core";
+import { printable } from "./config-loader.js";
 
 export type Segment = string | number;
 

@@ -81,11 +81,3 @@ export function formatSeconds(s: number): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${Math.round(s % 60).toString().padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${Math.round((s % 3600) / 60).toString().padStart(2, "0")}m`;
 }
-
-/**
- * How a task is named in progress lines and messages: by its index, as the table, the accuracy
- * matrix (T0, T1, ...) and the metric names (`accuracy_task0`) name it, with the count beside it.
- */
-export function taskLabel(index: number, numTasks: number): string {
-  return `task ${index} (${index + 1} of ${numTasks})`;
-}

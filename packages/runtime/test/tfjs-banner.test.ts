@@ -7,13 +7,13 @@ const fixture = join(import.meta.dirname, "fixtures", "cpu-tensor.ts");
 const run = (args: string[]) => spawnSync(process.execPath, ["--import", "tsx", fixture, ...args], { cwd: join(import.meta.dirname, ".."), encoding: "utf8", timeout: 60_000 });
 
 describe("tfjs Node banner", () => {
-  it("is printed by bare tfjs and not once @mnemo/core is loaded", () => {
+  it("is printed by bare tfjs and not once @mnemo/runtime is loaded", () => {
     const bare = run([]);
     expect(bare.stdout).toContain("sum 3");
     expect(bare.stderr + bare.stdout).toMatch(/looks like you are running TensorFlow\.js in Node\.js/);
-    const withCore = run(["--with-core"]);
-    expect(withCore.status, withCore.stderr).toBe(0);
-    expect(withCore.stdout).toContain("sum 3");
-    expect(withCore.stderr + withCore.stdout).not.toMatch(/running TensorFlow\.js in Node/);
+    const withRuntime = run(["--with-runtime"]);
+    expect(withRuntime.status, withRuntime.stderr).toBe(0);
+    expect(withRuntime.stdout).toContain("sum 3");
+    expect(withRuntime.stderr + withRuntime.stdout).not.toMatch(/running TensorFlow\.js in Node/);
   }, 120_000);
 });

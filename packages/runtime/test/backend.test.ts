@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import * as tf from "@tensorflow/tfjs";
-import { BackendError, releaseBackend, selectBackend } from "../src/index.js";
+import { BackendError } from "@mnemo/core";
+import { releaseBackend, selectBackend } from "../src/index.js";
 
 describe("selectBackend", () => {
   it("auto skips the absent native packages silently and lands on wasm", async () => {
