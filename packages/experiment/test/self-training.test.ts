@@ -193,7 +193,7 @@ describe("the hidden labels of task.unlabelled", { timeout: 60_000 }, () => {
   });
 });
 
-describe("self_training in a run", { timeout: 90_000 }, () => {
+describe("self_training in a run", { timeout: 300_000 }, () => {
   it("pseudo-labels enter ER's buffer only with admit_pseudo_labels: true", async () => {
     const stored = async (admit: boolean) => {
       const loaded = experimentConfig({
