@@ -15,7 +15,7 @@ import {
 import { selectBackend } from "@mnemo/runtime";
 import type { LoadedConfig } from "./config-loader.js";
 import { totalmem } from "node:os";
-import { buildStream, createAugmentation, type TaskSampleCounts } from "@mnemo/data";
+import { buildStream, createAugmentation, learnerView, type TaskSampleCounts } from "@mnemo/data";
 import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig, type TrainingConfig } from "@mnemo/models";
 import type { ExperimentConfig } from "./config-schema.js";
 import { defaultRegistry } from "./default-registry.js";
@@ -44,7 +44,13 @@ export interface BuiltExperiment {
   /** Where the config came from, for error messages and the resolved config.yaml header. */
   source: string;
   backend: BackendInfo;
+  /** The real stream: tasks and evaluation (it keys the hidden labels of a semi-supervised stream). */
   stream: TaskStream;
+  /**
+   * What methods, plugins and the learner's context see: `learnerView(stream)`, from which the
+   * hidden labels of `task.unlabelled` cannot be read (`unlabelledTruth` refuses it).
+   */
+  learnerStream: TaskStream;
   /** Train/validation/test samples per task, known before any task is loaded (the run header prints them). */
   sampleCounts?: readonly TaskSampleCounts[];
   /** A name per task where the stream has them (corruption streams: "shot_noise", ...). */
@@ -162,8 +168,9 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     ? createAugmentation({ ...augmentConfig, normalize: stream.normalization !== undefined }, rng.stream("augment"), stream.normalization)
     : undefined;
   const quiet = options.quiet ?? false;
+  const learnerStream = learnerView(stream);
   const base = {
-    stream,
+    stream: learnerStream,
     rng,
     backbone,
     head: config.model.head,
@@ -180,7 +187,7 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     if (!def) throw errorAt(`plugins.${i}.name`, `unknown plugin "${section.name}"`);
     const plugin = await def.build(section, { ...base, method: config.method.name, configError: (key, problem) => errorAt(`plugins.${i}.${key}`, problem) });
     plugins.push(plugin);
-    if (def.taskMetrics) reporters.push((t) => def.taskMetrics?.(plugin, t) ?? {});
+    if (def.taskMetrics) reporters.push((t) => def.taskMetrics?.(plugin, t, { stream }) ?? {});
   }
   const context: MethodContext = { ...base, plugins, configError: errorAt };
   const method = withPluginMetrics(await methodDef.build(config.method, context), reporters);
@@ -193,6 +200,7 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     source: loaded.file,
     backend,
     stream,
+    learnerStream,
     sampleCounts: stream.taskSizes,
     taskNames: stream.taskNames,
     dataWarnings: stream.warnings,
@@ -267,6 +275,7 @@ function checkComposition(config: ExperimentConfig, registry: Registry, errorAt:
       `method.name "${method.name}" and plugins[0] (${first}) cannot be combined: ${method.name} trains no gradient learner a plugin could hook into; remove plugins: or use er, derpp, finetune, joint or icarl`,
     );
   }
+  config.plugins.forEach((section, i) => registry.plugin(section.name)?.check?.(section, config, errorAt, `plugins.${i}`));
   config.plugins.forEach((section, i) => {
     if (registry.plugin(section.name)?.needsValidation?.(section) && !hasValidationSplit(config.stream)) {
       throw errorAt(

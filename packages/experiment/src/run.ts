@@ -306,7 +306,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   const experiment: Experiment = { name: config.name, stream, learner, tracker, seed: config.seed, evaluation: built.evaluation };
   const observers = [trackerObserver(experiment.tracker, { parentRunId: options.parentRunId }), ...(options.observers ?? [])];
   const identity = { configHash: configHash(config), streamHash: stream.hash, seed: config.seed, backend: backend.name };
-  const context: ExperimentContext = { rng, tracker: experiment.tracker, backend, stream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
+  const context: ExperimentContext = { rng, tracker: experiment.tracker, backend, stream: built.learnerStream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
   let runner: RunnerState | undefined;
   if (options.resume) {
     runner = await loadRunCheckpoint(dir, identity, learner, rng);

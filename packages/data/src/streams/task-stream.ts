@@ -33,6 +33,30 @@ export function unlabelledTruth(stream: TaskStream, index: number): Int32Array {
   return labels;
 }
 
+/**
+ * The stream as a learner sees it: every field of the `TaskStream` contract, and `task` / `testSet`
+ * as closures over the real stream. It is a different object, so `unlabelledTruth(view, i)` throws,
+ * and no property of it (prototype included) leads back to the stream that keys the hidden labels.
+ * The runner hands this to methods and plugins; evaluation keeps the real stream.
+ */
+export function learnerView(stream: TaskStream): TaskStream {
+  const view: TaskStream = {
+    name: stream.name,
+    scenario: stream.scenario,
+    numTasks: stream.numTasks,
+    numClasses: stream.numClasses,
+    labelMap: [...stream.labelMap],
+    taskClasses: stream.taskClasses.map((c) => [...c]),
+    ...(stream.classNames ? { classNames: [...stream.classNames] } : {}),
+    inputShape: [...stream.inputShape] as unknown as TaskStream["inputShape"],
+    hash: stream.hash,
+    ...(stream.normalization ? { normalization: { mean: [...stream.normalization.mean], std: [...stream.normalization.std] } } : {}),
+    task: (index: number) => stream.task(index),
+    testSet: (index: number) => stream.testSet(index),
+  };
+  return Object.freeze(view);
+}
+
 /** The stream as built here: the core contract plus what the run record needs. */
 export interface BuiltStream extends TaskStream {
   /** Online setting: the learner must see each training sample once (single pass). */
