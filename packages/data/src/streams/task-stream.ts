@@ -40,7 +40,11 @@ export function unlabelledTruth(stream: TaskStream, index: number): Int32Array {
  * The runner hands this to methods and plugins; evaluation keeps the real stream.
  */
 export function learnerView(stream: TaskStream): TaskStream {
+  // Descriptive fields a kind adds (an episodic stream's split/episodes/continual): data, not
+  // labels, which live in `hiddenLabels` keyed by the real stream object only.
+  const extras = Object.fromEntries(Object.entries(stream).filter(([, v]) => typeof v !== "function"));
   const view: TaskStream = {
+    ...extras,
     name: stream.name,
     scenario: stream.scenario,
     numTasks: stream.numTasks,
