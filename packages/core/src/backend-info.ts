@@ -15,7 +15,7 @@ export interface BackendInfo {
   /** Compute threads (wasm: worker threads; native: as configured by TF; cpu: 1). */
   threads: number;
   simd?: boolean;
-  /** webgpu: the adapter (vendor, architecture, device). */
+  /** webgpu: the adapter (vendor, architecture, device); webgl: the renderer. */
   adapter?: string;
   /** Backends tried before this one, and why each was skipped. */
   skipped: { name: ConcreteBackend; reason: string }[];

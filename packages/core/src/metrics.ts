@@ -506,3 +506,37 @@ export function accuracyCurve(R: AccuracyMatrix, testSizes?: readonly number[]):
 export function averageIncrementalAccuracy(R: AccuracyMatrix, testSizes?: readonly number[]): number {
   return testSizes ? aiaSampleWeighted(R, testSizes) : aiaTaskMacro(R);
 }
+
+/**
+ * Continual test-time adaptation (CoTTA protocol, reference §2.1): the online error of one
+ * adapter on each domain of the stream (each domain's predictions made before adapting on its
+ * batch), the mean over domains (the published "mean"), and the mean of each pass when the domain
+ * sequence is repeated (the long-stream check: the last pass against the first).
+ */
+export interface OnlineErrorSummary {
+  /** Error in percent per (pass, domain) cell, in stream order: 100 · (1 − correct / total). */
+  errors: number[];
+  /** Mean of `errors` (domain-macro, as CoTTA's tables). */
+  meanError: number;
+  /** Mean error of each pass over the domain sequence. */
+  passMeanErrors: number[];
+}
+
+export const TTA_METRIC_DEFINITIONS: readonly MetricDefinition[] = [
+  { key: "tta_error", label: "Online error per domain", formula: "100 · (1 − correct_d / n_d), each batch predicted before adapting on it", source: "CoTTA (Wang et al. 2022) §4, cifar10c.py" },
+  { key: "tta_mean_error", label: "Mean online error", formula: "(1/D) Σ_d error_d over the D domains of the stream (all passes)", source: "CoTTA Table 2 'Mean'" },
+  { key: "tta_pass_mean_error", label: "Mean error of pass p", formula: "mean of error_d over the domains of pass p of a repeated sequence", source: "Mnemo (long-stream check)" },
+];
+
+export function onlineErrorSummary(correct: readonly number[], total: readonly number[], domainsPerPass: number): OnlineErrorSummary {
+  if (correct.length !== total.length) throw new ShapeError(`onlineErrorSummary: ${correct.length} correct counts but ${total.length} totals`);
+  if (!Number.isInteger(domainsPerPass) || domainsPerPass < 1) throw new ShapeError(`onlineErrorSummary: domainsPerPass must be a positive integer, got ${domainsPerPass}`);
+  const errors = correct.map((c, i) => {
+    const n = total[i] as number;
+    return n > 0 ? (100 * (n - c)) / n : Number.NaN;
+  });
+  const mean = (xs: readonly number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const passMeanErrors: number[] = [];
+  for (let p = 0; p * domainsPerPass < errors.length; p++) passMeanErrors.push(mean(errors.slice(p * domainsPerPass, (p + 1) * domainsPerPass)));
+  return { errors, meanError: mean(errors), passMeanErrors };
+}

@@ -25,12 +25,16 @@ export {
   type NormalizeConfig,
   labelsConfigSchema,
   type LabelsConfig,
+  corruptionsStreamSchema,
+  type CorruptionsStreamConfig,
 } from "./streams/schema.js";
 export { buildStream, taskPermutation, type BuildStreamOptions } from "./streams/build.js";
 export { loadDataset } from "./streams/load-dataset.js";
 export { resolveNormalization, type ChannelNormalization } from "./streams/normalize.js";
 export { applySplitFiles, readIndexFile } from "./streams/split-files.js";
-export { unlabelledTruth, formatTaskSizes, type BuiltStream, type TaskSampleCounts } from "./streams/task-stream.js";
+export { unlabelledTruth, learnerView, formatTaskSizes, type BuiltStream, type TaskSampleCounts, type TaskSplit } from "./streams/task-stream.js";
+export { resolveDomains, CORRUPTIONS_FORMAT, type CorruptionDomain } from "./streams/corrupted.js";
+export * from "./corruptions/index.js";
 export { labelledCount, ssbWeights, weightedSampleWithoutReplacement, firstComponentProjections, splitLabels } from "./streams/labelling.js";
 export { ICARL_ORDER, PYCIL_ORDER } from "./streams/orders.js";
 export { partitionClasses, type RemainderPolicy } from "./streams/partition.js";

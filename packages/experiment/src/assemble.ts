@@ -15,7 +15,7 @@ import {
 import { selectBackend } from "@mnemo/runtime";
 import type { LoadedConfig } from "./config-loader.js";
 import { totalmem } from "node:os";
-import { buildStream, createAugmentation, type TaskSampleCounts } from "@mnemo/data";
+import { buildStream, createAugmentation, learnerView, type TaskSampleCounts } from "@mnemo/data";
 import { createBackbone, mlp, type OptimizerConfig, type ScheduleConfig, type TrainingConfig } from "@mnemo/models";
 import type { ExperimentConfig } from "./config-schema.js";
 import { defaultRegistry } from "./default-registry.js";
@@ -44,15 +44,25 @@ export interface BuiltExperiment {
   /** Where the config came from, for error messages and the resolved config.yaml header. */
   source: string;
   backend: BackendInfo;
+  /** The real stream: tasks and evaluation (it keys the hidden labels of a semi-supervised stream). */
   stream: TaskStream;
+  /**
+   * What methods, plugins and the learner's context see: `learnerView(stream)`, from which the
+   * hidden labels of `task.unlabelled` cannot be read (`unlabelledTruth` refuses it).
+   */
+  learnerStream: TaskStream;
   /** Train/validation/test samples per task, known before any task is loaded (the run header prints them). */
   sampleCounts?: readonly TaskSampleCounts[];
+  /** A name per task where the stream has them (corruption streams: "shot_noise", ...). */
+  taskNames?: readonly string[];
   /** Data problems that did not stop the build (e.g. an incomplete file under `data.incomplete: warn`). */
   dataWarnings?: readonly string[];
   rng: SeededRng;
   backbone: Backbone;
   method: MethodBuild;
   evaluation: EvaluationProtocol;
+  /** The shifted domains of `adaptation:` (each task's test split is an online target), when the config has one. */
+  adaptationStream?: TaskStream;
   /** A ConfigError at a key of the config (with its file and line when it came from a file). */
   errorAt(path: string, problem: string): ConfigError;
 }
@@ -99,8 +109,9 @@ export function hasValidationSplit(stream: ExperimentConfig["stream"]): boolean 
 export function makeBackbone(config: ExperimentConfig, stream: TaskStream, errorAt: (path: string, problem: string) => ConfigError): Backbone {
   switch (config.model.backbone) {
     case "mlp":
-      return mlp({ inputShape: stream.inputShape, hidden: config.model.hidden });
+      return mlp({ inputShape: stream.inputShape, hidden: config.model.hidden, batchNorm: config.model.batch_norm });
     default:
+      if (config.model.batch_norm) throw errorAt("model.batch_norm", `${config.model.backbone} always has batch norm; batch_norm is an MLP switch: remove it`);
       try {
         return createBackbone(config.model.backbone, { inputShape: stream.inputShape });
       } catch (err) {
@@ -149,6 +160,7 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     return relocate(err);
   });
   checkSizes(config, stream, errorAt);
+  const adaptationStream = config.adaptation ? await buildAdaptationStream(config, stream, options, relocate, errorAt) : undefined;
   const rng = new SeededRng(config.seed);
   const backbone = makeBackbone(config, stream, errorAt);
   const augmentConfig = config.training.augment;
@@ -156,8 +168,9 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     ? createAugmentation({ ...augmentConfig, normalize: stream.normalization !== undefined }, rng.stream("augment"), stream.normalization)
     : undefined;
   const quiet = options.quiet ?? false;
+  const learnerStream = learnerView(stream);
   const base = {
-    stream,
+    stream: learnerStream,
     rng,
     backbone,
     head: config.model.head,
@@ -174,21 +187,27 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     if (!def) throw errorAt(`plugins.${i}.name`, `unknown plugin "${section.name}"`);
     const plugin = await def.build(section, { ...base, method: config.method.name, configError: (key, problem) => errorAt(`plugins.${i}.${key}`, problem) });
     plugins.push(plugin);
-    if (def.taskMetrics) reporters.push((t) => def.taskMetrics?.(plugin, t) ?? {});
+    if (def.taskMetrics) reporters.push((t) => def.taskMetrics?.(plugin, t, { stream }) ?? {});
   }
   const context: MethodContext = { ...base, plugins, configError: errorAt };
   const method = withPluginMetrics(await methodDef.build(config.method, context), reporters);
+  if (config.adaptation && !("model" in method.learner)) {
+    throw errorAt("adaptation", `method "${config.method.name}" has no single trained model (params and BN state) an adapter could start from; use a gradient method (finetune, joint, er, ...)`);
+  }
   const scenario = config.evaluation.scenario ?? (config.stream.kind === "task-incremental" ? "task-incremental" : "class-incremental");
   return {
     config,
     source: loaded.file,
     backend,
     stream,
+    learnerStream,
     sampleCounts: stream.taskSizes,
+    taskNames: stream.taskNames,
     dataWarnings: stream.warnings,
     rng,
     backbone,
     method,
+    ...(adaptationStream ? { adaptationStream } : {}),
     evaluation: {
       scenario,
       batchSize: config.evaluation.batch_size,
@@ -197,6 +216,38 @@ export async function buildExperiment(loaded: LoadedConfig<ExperimentConfig>, op
     },
     errorAt,
   };
+}
+
+/**
+ * The `adaptation.stream` of shifted domains: built like the run's stream, then checked against
+ * it (same input shape, classes and label map: the source model's head predicts those).
+ */
+async function buildAdaptationStream(
+  config: ExperimentConfig,
+  source: TaskStream,
+  options: BuildOptions,
+  relocate: (err: unknown) => never,
+  errorAt: (path: string, problem: string) => ConfigError,
+): Promise<TaskStream> {
+  const a = config.adaptation as NonNullable<ExperimentConfig["adaptation"]>;
+  const needsBn = a.adapters.findIndex((s) => s.name === "bn" || s.name === "tent");
+  if (needsBn >= 0 && config.model.backbone === "mlp" && !config.model.batch_norm) {
+    throw errorAt(`adaptation.adapters.${needsBn}.name`, `${a.adapters[needsBn]?.name} adapts batch norm, and the MLP has none: set model.batch_norm: true (or use a conv backbone)`);
+  }
+  const stream = await buildStream(a.stream, {
+    seed: config.seed,
+    dataDir: options.dataDir ?? process.env.MNEMO_DATA_DIR,
+    download: options.download ?? config.data.download,
+    mirror: options.mirror,
+    checksums: options.checksums,
+    incomplete: config.data.incomplete,
+  }).catch((err: unknown) => relocate(err instanceof ConfigError && err.path?.startsWith("stream") && !err.file ? new ConfigError(err.problem, { path: `adaptation.${err.path}` }, { cause: err }) : err));
+  const same = (x: readonly number[], y: readonly number[]) => x.length === y.length && x.every((v, i) => v === y[i]);
+  if (!same(stream.inputShape, source.inputShape)) throw errorAt("adaptation.stream", `the domains have images of [${stream.inputShape}], the training stream [${source.inputShape}]; adapt on the same dataset's images`);
+  if (!same(stream.labelMap, source.labelMap)) {
+    throw errorAt("adaptation.stream", `the domains' classes [${stream.labelMap}] are not the training stream's [${source.labelMap}] (in the same order); the source model's head predicts the latter`);
+  }
+  return stream;
 }
 
 /** The method's per-task metrics followed by those of the plugins (one row in metrics.json `perStep`). */
@@ -224,6 +275,7 @@ function checkComposition(config: ExperimentConfig, registry: Registry, errorAt:
       `method.name "${method.name}" and plugins[0] (${first}) cannot be combined: ${method.name} trains no gradient learner a plugin could hook into; remove plugins: or use er, derpp, finetune, joint or icarl`,
     );
   }
+  config.plugins.forEach((section, i) => registry.plugin(section.name)?.check?.(section, config, errorAt, `plugins.${i}`));
   config.plugins.forEach((section, i) => {
     if (registry.plugin(section.name)?.needsValidation?.(section) && !hasValidationSplit(config.stream)) {
       throw errorAt(

@@ -37,6 +37,40 @@ const schedule = z.discriminatedUnion("name", [
   z.strictObject({ name: z.literal("cosine").describe("Cosine annealing from lr to min_lr over the task's epochs"), min_lr: z.number().min(0).default(0).describe("Learning rate at the end of the task") }),
 ]);
 
+const adaptOptimizer = z.discriminatedUnion("name", [sgd, adam]).describe("Optimizer of the adapted parameters (reference: Adam, β (0.9, 0.999), wd 0)").prefault({ name: "adam" });
+const adapterSchema = z.discriminatedUnion("name", [
+  z.strictObject({ name: z.literal("source").describe("No adaptation: the source model with its BN running statistics") }),
+  z.strictObject({ name: z.literal("bn").describe("BN-statistics adaptation: every batch normalised with its own mean and biased variance; no parameter changes") }),
+  z.strictObject({
+    name: z.literal("tent").describe("Tent: one step of entropy minimisation per batch on the BN affine γ, β (batch statistics); never reset"),
+    lr: positiveNumber().default(1e-3).describe("Learning rate (reference CIFAR: 1e-3)"),
+    optimizer: adaptOptimizer,
+  }),
+  z.strictObject({
+    name: z.literal("cotta").describe("CoTTA: EMA teacher, augmentation-averaged pseudo-labels when the source's confidence is under the threshold, stochastic restore to the source weights"),
+    lr: positiveNumber().default(1e-3).describe("Learning rate of the student (reference CIFAR: 1e-3)"),
+    optimizer: adaptOptimizer,
+    alpha: z.number().min(0).max(1).default(0.999).describe("Teacher EMA α (reference 0.999)"),
+    restore: z.number().min(0).max(1).default(0.01).describe("Probability p that a weight is restored to its source value after each step (reference 0.01)"),
+    threshold: z.number().min(0).max(1.01).default(0.92).describe("Confidence threshold p_th: below it (mean over the batch of the source model's max softmax), the teacher's target is the augmentation average (reference CIFAR10-C 0.92)"),
+    augmentations: positiveInt().max(1024).default(32).describe("Augmented copies N averaged for the target (reference 32)"),
+    flip: z.number().min(0).max(1).default(0.5).describe("Horizontal-flip probability of the augmentation (reference CIFAR 0.5)"),
+  }),
+]);
+
+/** `adaptation:`: continual test-time adaptation of the trained model over an online stream of shifted domains. */
+export const adaptationSchema = z.strictObject({
+  stream: anyStreamConfigSchema.describe("The shifted domains, one task each (e.g. a domain-incremental stream); each task's test split is the online target, in its order"),
+  adapters: z
+    .array(adapterSchema)
+    .min(1)
+    .default([{ name: "source" }, { name: "bn" }, { name: "tent" }, { name: "cotta" }] as never)
+    .describe("Adapters, each run from the trained (source) model over the whole stream"),
+  batch_size: positiveInt().max(MAX_BATCH, `at most ${MAX_BATCH} samples per batch`).default(200).describe("Test images per online step (reference 200)"),
+  repeat: positiveInt().max(1000).default(1).describe("Passes over the domain sequence without a reset (≥ 3 for the long-stream check)"),
+  limit_per_domain: positiveInt().optional().describe("Only the first N test images of each domain, in their order (reference: 10 000)"),
+});
+
 /** A `method:` or `plugins[i]` section as the run sees it: its name and its (validated) keys. */
 export type ComponentConfig = { name: string } & Record<string, unknown>;
 
@@ -76,6 +110,7 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
     .strictObject({
       backbone: z.enum(["mlp", "conv4", "resnet20", "resnet32", "reduced-resnet18"]).default("mlp").describe("Feature extractor; a linear head on top (@mnemo/models)"),
       hidden: z.array(positiveInt().max(MAX_WIDTH, `at most ${MAX_WIDTH} units per layer`)).min(1).max(64, "at most 64 hidden layers").default([400, 400]).describe("MLP hidden widths"),
+      batch_norm: z.boolean().default(false).describe("MLP only: batch norm after every hidden layer (fc → BN → ReLU), e.g. for test-time adaptation; the conv backbones always have BN"),
       head: z.enum(["expanding", "fixed"]).default("expanding").describe("expanding: grows with the classes seen; fixed: all classes from the start"),
     })
     .prefault({}),
@@ -116,6 +151,9 @@ function buildSchema(method: z.ZodType<ComponentConfig>, plugin: z.ZodType<Compo
         .describe("Run directory of a joint run on the same stream: its diagonal a*_k gives intransigence (Chaudhry et al. 2018)"),
     })
     .prefault({}),
+  adaptation: adaptationSchema
+    .optional()
+    .describe("Evaluation-time adaptation after training: each adapter runs online over the shifted domains (predict each batch, then adapt on it); error per domain and mean in metrics.json"),
   checkpoint: z
     .strictObject({
       every_steps: positiveInt().optional().describe("Also write a mid-task checkpoint at every multiple of this many optimizer steps (atomic; --resume continues from the newest; never changes results)"),

@@ -15,7 +15,7 @@ export function consoleReporter(print: (line: string) => void = (l) => process.s
       print(`mnemo ${MNEMO_VERSION} | ${config.name} | seed ${config.seed} | backend ${backend.description} | stream ${stream.name} (${stream.numTasks} tasks, ${stream.numClasses} classes, hash ${stream.hash.slice(0, 12)})`);
       if (built.sampleCounts?.length) {
         print(`samples per task (train / validation / test):`);
-        for (const line of formatTaskSizes(built.sampleCounts)) print(`  ${line}`);
+        for (const line of formatTaskSizes(built.sampleCounts, built.taskNames)) print(`  ${line}`);
       }
       for (const w of built.dataWarnings ?? []) print(`warning: ${w}`);
       print(`run directory: ${dir}`);

@@ -54,3 +54,15 @@ export { CHECKPOINT_DIR, configHash, loadRunCheckpoint, saveRunCheckpoint, type 
 export { installInterruptHandler, setStopCheck, type InterruptHandle } from "./interrupt.js";
 export { createRunDir, resumeConfigFile, gitInfo, writeJson, writeFileAtomic, RUN_ARTIFACTS, FWT_BASELINE_FILE, type RunInfo } from "./run-dir.js";
 export { MNEMO_VERSION } from "./version.js";
+export {
+  AdaptationInterrupted,
+  ADAPTATION_CHECKPOINT_DIR,
+  ADAPTATION_FILE,
+  adapterConfig,
+  adaptationReport,
+  runAdaptationPhase,
+  writeAdaptationOutputs,
+  type AdaptationResult,
+  type AdapterResult,
+  type AdaptationPhaseArgs,
+} from "./adaptation.js";

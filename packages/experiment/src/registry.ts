@@ -7,8 +7,9 @@
  *   import { defaultRegistry, defineMethod } from "@mnemo/experiment";
  *   defaultRegistry.registerMethod(defineMethod({ name: "my-method", schema, build }));
  */
-import type { Plugin } from "@mnemo/core";
+import type { ConfigError, Plugin, TaskStream } from "@mnemo/core";
 import { MnemoError } from "@mnemo/core";
+import type { ExperimentConfig } from "./config-schema.js";
 import { z } from "zod";
 import type { MethodBuild, MethodContext, PluginContext } from "./methods/types.js";
 
@@ -47,12 +48,20 @@ export interface PluginDefinition<S extends SectionSchema = SectionSchema, P ext
    * soup): then a config without `stream.validation` is an error before anything is trained.
    */
   needsValidation?(config: z.output<S>): boolean;
+  /**
+   * What the plugin needs from the rest of the run config (a stream key, a method with a buffer),
+   * checked before any data is loaded. Throw `at(path, problem)`; `self` is this section's path
+   * (`plugins.1`), for naming both keys of a composition error.
+   */
+  check?(config: z.output<S>, run: ExperimentConfig, at: (path: string, problem: string) => ConfigError, self: string): void;
   build(config: z.output<S>, context: PluginContext): P | Promise<P>;
   /**
    * Numbers the plugin decided at a task end (e.g. WiSE-FT's α), after that task's evaluation: they
    * are printed, logged to the tracker at step = task index and stored in metrics.json `perStep`.
+   * This is evaluation code: `evaluation.stream` is the real stream (a semi-supervised stream's
+   * hidden labels can be read from it), never handed to the plugin itself.
    */
-  taskMetrics?(plugin: P, taskIndex: number): Record<string, number>;
+  taskMetrics?(plugin: P, taskIndex: number, evaluation: { stream: TaskStream }): Record<string, number>;
 }
 
 /** Identity helpers that let TypeScript infer a definition's config type from its schema. */

@@ -54,6 +54,11 @@ export const RUN_ARTIFACTS = [
   "run.json",
   PER_CLASS_COUNTS_FILE,
   FWT_BASELINE_FILE,
+  // The adaptation phase (`adaptation:`), when the config has one.
+  "adaptation.json",
+  "adaptation_errors.csv",
+  "plots/adaptation_error_heatmap.svg",
+  "plots/adaptation_error_curves.svg",
 ];
 
 /** Writes atomically (temp file + rename) so a reader or a crash never sees half a file. */

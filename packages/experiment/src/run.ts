@@ -33,6 +33,7 @@ import { releaseBackend } from "@mnemo/runtime";
 import type { LoadedConfig } from "./config-loader.js";
 import { accuracyCurvesSvg, accuracyHeatmapSvg, accuracyMatrixCsv, createTracker, flattenConfig, journalState } from "@mnemo/tracking";
 import { stringify } from "yaml";
+import { AdaptationInterrupted, adaptationReport, learnerModel, removeAdaptationCheckpoint, runAdaptationPhase, writeAdaptationOutputs, type AdaptationResult } from "./adaptation.js";
 import { buildExperiment, type BuildOptions, type BuiltExperiment } from "./assemble.js";
 import { CHECKPOINT_DIR, type CheckpointCost, configHash, loadRunCheckpoint, type RunnerState, saveRunCheckpoint } from "./checkpointing.js";
 import type { ExperimentConfig } from "./config-schema.js";
@@ -128,6 +129,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Progress reports (see RunProgress); called synchronously, so keep them cheap. */
   onProgress?: (progress: RunProgress) => void;
+  /** Stop (as Ctrl-C would) after this many domains of the `adaptation:` phase: used to test resuming. */
+  stopAfterAdaptationDomains?: number;
 }
 
 export interface RunOutcome {
@@ -303,7 +306,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   const experiment: Experiment = { name: config.name, stream, learner, tracker, seed: config.seed, evaluation: built.evaluation };
   const observers = [trackerObserver(experiment.tracker, { parentRunId: options.parentRunId }), ...(options.observers ?? [])];
   const identity = { configHash: configHash(config), streamHash: stream.hash, seed: config.seed, backend: backend.name };
-  const context: ExperimentContext = { rng, tracker: experiment.tracker, backend, stream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
+  const context: ExperimentContext = { rng, tracker: experiment.tracker, backend, stream: built.learnerStream, log: (m) => process.stderr.write(m + "\n"), runDir: dir, step: 0 };
   let runner: RunnerState | undefined;
   if (options.resume) {
     runner = await loadRunCheckpoint(dir, identity, learner, rng);
@@ -340,6 +343,7 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   let result: ExperimentResult;
   let baseline: RandomInitBaseline | undefined;
   let jointRef: number[] | undefined;
+  let adaptation: AdaptationResult | undefined;
   const checkpoints = (info.checkpoints ??= { count: 0, totalMs: 0, lastMs: 0, lastBytes: 0 });
   const save = async (nextTask: number, partial: ExperimentResult, position: { task: number; complete: boolean }): Promise<CheckpointCost> => {
     // The journal is made durable first: a checkpoint must never be ahead of the points it holds.
@@ -410,9 +414,31 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
         progress({ phase: "task-end", task: i, step: context.step });
       },
     });
+    if (config.adaptation && built.adaptationStream) {
+      const model = learnerModel(learner);
+      if (!model) throw built.errorAt("adaptation", `the learner "${learner.name}" exposes no trained model to adapt`);
+      adaptation = await runAdaptationPhase({
+        config,
+        source: { backbone: built.backbone, params: model.params, state: model.state, normalization: stream.normalization },
+        stream: built.adaptationStream,
+        rng,
+        dir,
+        identity,
+        tracker: experiment.tracker,
+        lastTask: stream.numTasks - 1,
+        log,
+        resuming: options.resume !== undefined,
+        shouldStop: interrupt?.requested,
+        stopAfterDomains: options.stopAfterAdaptationDomains,
+        errorAt: built.errorAt,
+      });
+    }
   } catch (err) {
     interrupt?.dispose();
-    if (err instanceof TrainingInterrupted) {
+    if (err instanceof AdaptationInterrupted) {
+      // The run checkpoint (all tasks trained) and the adaptation checkpoint of the last finished domain stay as they are.
+      info.status = "KILLED";
+    } else if (err instanceof TrainingInterrupted) {
       // Save where we are: the learner stopped between two steps, so its state is consistent.
       const partial = pendingResult as ExperimentResult;
       await save(err.taskIndex, partial, { task: err.taskIndex, complete: false });
@@ -432,7 +458,8 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
       error: err,
       interruptedTask: err instanceof TrainingInterrupted ? err.taskIndex : undefined,
     }).catch((e: unknown) => process.stderr.write(`mnemo: tracking: could not close the run: ${(e as Error).message}\n`));
-    if (err instanceof TrainingInterrupted) log(`interrupted during ${taskLabel(err.taskIndex, stream.numTasks)}: checkpoint saved. Continue with: ${MNEMO_COMMAND} run --resume ${dir}`);
+    if (err instanceof AdaptationInterrupted) log(`adaptation interrupted: checkpoint of the last finished domain kept. Continue with: ${MNEMO_COMMAND} run --resume ${dir}`);
+    else if (err instanceof TrainingInterrupted) log(`interrupted during ${taskLabel(err.taskIndex, stream.numTasks)}: checkpoint saved. Continue with: ${MNEMO_COMMAND} run --resume ${dir}`);
     throw err;
   }
   const cost = costRecord({
@@ -479,7 +506,9 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
     })),
     definitions: METRIC_DEFINITIONS,
     ...(method.report?.() ?? {}),
+    ...(adaptation ? { adaptation: adaptationReport(adaptation) } : {}),
   });
+  if (adaptation) writeAdaptationOutputs(dir, adaptation);
   mkdirSync(join(dir, "plots"), { recursive: true });
   writeFileSync(join(dir, "plots", "accuracy_heatmap.svg"), accuracyHeatmapSvg(result.matrix));
   writeFileSync(join(dir, "plots", "accuracy_curves.svg"), accuracyCurvesSvg(result.matrix));
@@ -492,7 +521,10 @@ export async function runBuiltExperiment(built: BuiltExperiment, options: RunOpt
   info.endedAt = new Date().toISOString();
   writeJson(dir, "run.json", info);
   // Resuming a finished run reads the run directory, never the checkpoint: it is only bulk now.
-  if (!config.output.keep_checkpoint) rmSync(join(dir, CHECKPOINT_DIR), { recursive: true, force: true });
+  if (!config.output.keep_checkpoint) {
+    rmSync(join(dir, CHECKPOINT_DIR), { recursive: true, force: true });
+    removeAdaptationCheckpoint(dir);
+  }
   progress({ phase: "final-artifacts", task: last, step: context.step });
   await notify("onRunEnd", { dir, status: "FINISHED", result, summary, files: runArtifactFiles(dir), extras: { baseline, cost } });
   noteTrackingRunId();

@@ -2,10 +2,15 @@
  * Mnemo's own SIMD kernels (native/mnemo_kernels.c), instantiated on the tfjs wasm backend's
  * linear memory so they work on tensors in place. Returns null when the module cannot be
  * attached (unknown build layout, instantiation failure): callers then use the JS fallbacks.
+ *
+ * The module's bytes come from `provideNativeModule` (a browser fetches them: `browser.ts`) or,
+ * in Node, from the package's `native/` folder. No Node module is imported statically, so the
+ * kernels load in a browser too (there without the helper worker: `worker_threads` is Node's).
  */
-import { readFileSync } from "node:fs";
-import { Worker } from "node:worker_threads";
+import type { readFileSync as ReadFileSync } from "node:fs";
+import type { Worker as NodeWorker } from "node:worker_threads";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { envVar, nodeBuiltin } from "./env.js";
 
 type I = number;
 export interface NativeKernels {
@@ -75,6 +80,8 @@ class Helper {
     const ctl = new SharedArrayBuffer(4 * 32);
     this.c = new Int32Array(ctl);
     try {
+      const Worker = nodeBuiltin<{ Worker: typeof NodeWorker }>("node:worker_threads")?.Worker;
+      if (!Worker) throw new Error("no worker_threads outside Node");
       const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, module, ctl, names: NAMES } });
       w.on("error", () => (this.failed = true));
       w.on("exit", () => (this.failed = true));
@@ -165,7 +172,32 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const cache = new WeakMap<WasmMemory, NativeKernels | null>();
-let disabled = process.env["MNEMO_NATIVE_KERNELS"] === "0";
+let disabled = envVar("MNEMO_NATIVE_KERNELS") === "0";
+
+/** The two builds of the module: for a plain and for a shared (threaded) wasm memory. */
+export type NativeModuleKind = "plain" | "shared";
+const NATIVE_FILES: Record<NativeModuleKind, string> = { plain: "mnemo-kernels.wasm", shared: "mnemo-kernels-shared.wasm" };
+const provided: Partial<Record<NativeModuleKind, Uint8Array>> = {};
+
+/** Where the module's bytes are: the package's `native/` folder (bundlers resolve this pattern to an asset URL). */
+export function nativeModuleUrl(kind: NativeModuleKind): URL {
+  return kind === "shared"
+    ? new URL("../native/mnemo-kernels-shared.wasm", import.meta.url)
+    : new URL("../native/mnemo-kernels.wasm", import.meta.url);
+}
+
+/** Hands over a build of the module (a browser fetches it); call before the backend's first kernel. */
+export function provideNativeModule(kind: NativeModuleKind, bytes: Uint8Array): void {
+  provided[kind] = bytes;
+}
+
+function moduleBytes(kind: NativeModuleKind): Uint8Array {
+  const bytes = provided[kind];
+  if (bytes) return bytes;
+  const fs = nodeBuiltin<{ readFileSync: typeof ReadFileSync }>("node:fs");
+  if (!fs) throw new Error(`${NATIVE_FILES[kind]} was not provided (in a browser, call prepareWasm() from @mnemo/kernels first)`);
+  return fs.readFileSync(nativeModuleUrl(kind));
+}
 
 /** Turn the native kernels off (benchmarks/tests of the JS fallbacks). */
 export function setNativeKernelsEnabled(enabled: boolean): void {
@@ -187,10 +219,9 @@ export function nativeKernels(backend: BackendWasm): NativeKernels | null {
   let kernels: NativeKernels | null = null;
   try {
     const shared = typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
-    const file = new URL(`../native/${shared ? "mnemo-kernels-shared.wasm" : "mnemo-kernels.wasm"}`, import.meta.url);
-    const module = new WA.Module(readFileSync(file));
+    const module = new WA.Module(moduleBytes(shared ? "shared" : "plain"));
     kernels = new WA.Instance(module, { env: { memory } }).exports as unknown as NativeKernels;
-    if (shared && process.env["MNEMO_NATIVE_HELPER"] !== "0") helpers.set(kernels, new Helper(memory, module));
+    if (shared && envVar("MNEMO_NATIVE_HELPER") !== "0") helpers.set(kernels, new Helper(memory, module));
   } catch (e) {
     console.warn(`[mnemo/kernels] native SIMD kernels unavailable (${(e as Error).message}); using JS fallbacks`);
   }

@@ -17,9 +17,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { Script } from "node:vm";
 import { registerWasmKernels } from "./register.js";
+import { PINNED_WASM_VERSION } from "./version.js";
 
-/** The only tfjs-backend-wasm version whose bundle layout the thread shim was written against. */
-export const PINNED_WASM_VERSION = "4.22.0";
+export { PINNED_WASM_VERSION };
 
 export interface PrepareWasmOptions {
   /** Worker threads for XNNPACK; "auto" = the machine's available parallelism. Default "auto". */

@@ -4,8 +4,11 @@
  *   (@tensorflow/tfjs-backend-webgpu; in Node through the optional `webgpu` Dawn binding, where a
  *   GPU and its Vulkan / Metal / D3D12 driver exist) → wasm (+ Mnemo's kernels and threads) →
  *   cpu (pure JS, ~100x slower for CNNs).
- * In a browser page: webgpu (navigator.gpu) → webgl → wasm (tfjs's kernels, one thread) → cpu;
- * the native packages and Mnemo's kernels are Node-only. `webgl` can also be asked for by name.
+ * In a browser page: webgpu (navigator.gpu) → webgl (when choosing automatically, only on a
+ * hardware renderer: SwiftShader and llvmpipe are skipped, as software webgpu adapters are) →
+ * wasm (+ Mnemo's kernels, from @mnemo/kernels' browser entry; tfjs's own threads, which exist
+ * only on a cross-origin-isolated page) → cpu; the native packages are Node-only. `webgl` can
+ * also be asked for by name.
  * The native packages are optionalDependencies: where they could not install (no libtensorflow
  * download) they are simply absent and skipped without a word, as is webgpu without an adapter.
  * Requesting a backend explicitly (config `backend:` or MNEMO_BACKEND, the env var winning) fails
@@ -80,6 +83,29 @@ async function tryNative(pkg: string): Promise<string | null> {
   }
 }
 
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|softpipe|software/i;
+
+/** The minimal WebGL surface read here (the repo's lib has no DOM typings). */
+interface GlContext {
+  getExtension(name: string): unknown;
+  getParameter(parameter: number): unknown;
+}
+
+/** The page's WebGL renderer (e.g. "ANGLE (NVIDIA, ...)", "SwiftShader"), or undefined where none can be read. */
+function webglRenderer(): string | undefined {
+  const doc = (globalThis as { document?: { createElement(tag: string): { getContext(kind: string): GlContext | null } } }).document;
+  try {
+    const canvas = doc?.createElement("canvas");
+    const gl = canvas?.getContext("webgl2") ?? canvas?.getContext("webgl");
+    if (!gl) return undefined;
+    const info = gl.getExtension("WEBGL_debug_renderer_info") as { UNMASKED_RENDERER_WEBGL: number } | null;
+    const renderer = gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : 0x1f01 /* RENDERER */);
+    return typeof renderer === "string" && renderer.length > 0 ? renderer : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function useTf(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
   if (!ok) throw new BackendError(`tfjs could not initialise the "${name}" backend`);
@@ -119,15 +145,17 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         return finish({ name, tfBackend: "webgpu", threads: 0, adapter, skipped });
       } else if (name === "webgl") {
         if (inNode) throw new BackendError("webgl needs a browser (there is no WebGL in Node.js)");
+        const renderer = webglRenderer();
+        // As for webgpu: a software rasterizer (a machine without a GPU) is far slower than wasm.
+        if (choice === "auto" && renderer && SOFTWARE_RENDERER.test(renderer)) throw new BackendError(`only a software WebGL renderer (${renderer}) is present: slower than wasm`);
         await useTf("webgl");
-        return finish({ name, tfBackend: "webgl", threads: 0, skipped });
+        return finish(renderer ? { name, tfBackend: "webgl", threads: 0, adapter: renderer, skipped } : { name, tfBackend: "webgl", threads: 0, skipped });
       } else if (name === "wasm") {
         const tfwasm = await import("@tensorflow/tfjs-backend-wasm");
         if (options.wasmPaths !== undefined) tfwasm.setWasmPaths(options.wasmPaths);
-        // Mnemo's kernels and worker threads are Node-only; in a browser tfjs's own wasm kernels
-        // run on one thread. The specifier is in a variable so browser bundlers leave it out.
-        const kernelsPackage = "@mnemo/kernels";
-        const kernels = inNode ? ((await import(/* @vite-ignore */ kernelsPackage)) as Partial<KernelsModule>) : {};
+        // Node: the thread shim and the kernels; a browser bundle resolves the same specifier to
+        // the package's browser entry (same kernels, the SIMD module fetched as an asset).
+        const kernels = (await import("@mnemo/kernels")) as Partial<KernelsModule>;
         let threads = 1;
         let simd: boolean | undefined;
         if (typeof kernels.prepareWasm === "function") {
@@ -163,7 +191,7 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
 function finish(info: Omit<BackendInfo, "description">): BackendInfo {
   const parts: string[] = [];
   if (info.name === "wasm") parts.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}`, info.simd ? "simd" : "no simd");
-  if (info.name === "webgpu" && info.adapter) parts.push(info.adapter);
+  if ((info.name === "webgpu" || info.name === "webgl") && info.adapter) parts.push(info.adapter);
   const description = parts.length ? `${info.name} (${parts.join(", ")})` : info.name;
   active = { ...info, description };
   return active;

@@ -7,4 +7,4 @@
 export { selectBackend, activeBackend, autoOrder, parseBackendChoice, releaseBackend, type SelectBackendOptions } from "./backend.js";
 export { BACKEND_CHOICES, type BackendChoice, type BackendInfo, type ConcreteBackend } from "@mnemo/core";
 export { prepareWebgpu, releaseWebgpu, vulkanLoaderPresent, WebgpuUnavailable } from "./webgpu.js";
-export { ProgressBar, formatSeconds, type ProgressOptions } from "./progress.js";
+export { ProgressBar, formatSeconds, type ProgressOptions, type ProgressStream } from "./progress.js";

@@ -1,13 +1,21 @@
 /**
  * Progress for long work, on stderr. On a terminal: one redrawn line with a bar, rate and ETA.
  * Elsewhere (CI, files): a plain line at most every `intervalMs`, so logs stay readable.
+ * Where there is no stderr (a browser page) and no `stream` is given, nothing is drawn; the
+ * counts and the rate still work.
  */
+
+/** What the bar writes to: a Node stream such as process.stderr, or anything with `write`. */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+}
 export interface ProgressOptions {
   label: string;
   total: number;
   /** Unit shown with the rate, e.g. "img". */
   unit?: string;
-  stream?: NodeJS.WriteStream;
+  stream?: ProgressStream;
   intervalMs?: number;
   /** Suppress all output (tests). */
   silent?: boolean;
@@ -20,12 +28,12 @@ export class ProgressBar {
   private readonly start = performance.now();
   private lastDraw = 0;
   private extra = "";
-  private readonly out: NodeJS.WriteStream;
+  private readonly out: ProgressStream | undefined;
   private readonly tty: boolean;
 
   constructor(private readonly options: ProgressOptions) {
-    this.out = options.stream ?? process.stderr;
-    this.tty = Boolean(this.out.isTTY);
+    this.out = options.stream ?? (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
+    this.tty = Boolean(this.out?.isTTY);
   }
 
   /** Advance by `n` units; `info` (e.g. "loss 0.53") is shown after the rate. */
@@ -58,7 +66,7 @@ export class ProgressBar {
   }
 
   private draw(final: boolean): void {
-    if (this.options.silent) return;
+    if (this.options.silent || !this.out) return;
     const { label, total, unit = "it" } = this.options;
     const frac = total > 0 ? Math.min(1, this.done / total) : 1;
     const rate = this.rate();

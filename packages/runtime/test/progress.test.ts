@@ -20,6 +20,21 @@ describe("ProgressBar", () => {
     expect(lines.at(-1)).toMatch(/^task 3\/10 91% 910\/1000 \d+ img\/s eta /);
   });
 
+  it("draws nothing and throws nothing where there is no stderr (a browser page), and still counts", () => {
+    const real = globalThis.process;
+    let bar: ProgressBar;
+    // What a page has: no `process` at all (restored at once: vitest itself needs it).
+    (globalThis as { process?: unknown }).process = undefined;
+    try {
+      bar = new ProgressBar({ label: "task 0", total: 10, intervalMs: 0 });
+      bar.tick(10, "loss 0.1");
+      bar.finish();
+    } finally {
+      globalThis.process = real;
+    }
+    expect(bar.rate()).toBeGreaterThan(0);
+  });
+
   it("formats durations for the ETA", () => {
     expect(formatSeconds(42)).toBe("42s");
     expect(formatSeconds(125)).toBe("2m05s");

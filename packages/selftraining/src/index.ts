@@ -33,4 +33,5 @@ export {
   type SelfTrainingOptions,
   type RoundRecord,
   type UnlabelledScores,
+  type PseudoLabelSink,
 } from "./plugin.js";

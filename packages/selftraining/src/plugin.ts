@@ -68,6 +68,12 @@ export interface SelfTrainingOptions {
   teacher: "current" | "ema";
   emaAlpha: number;
   inBatch: boolean;
+  /**
+   * Whether pseudo-labelled rows may enter a replay buffer (`admit_pseudo_labels`): the method's
+   * buffer offers itself through `admitTo`, and each step's pseudo-labelled rows go there after
+   * the step. False (the default): the offer is declined and the buffer stores ground truth only.
+   */
+  admitPseudoLabels?: boolean;
   /** The plugin's own RNG stream (rng.stream("selftraining/...")). */
   rng: RandomStream;
   /** Rows per forward pass when scoring U. */
@@ -93,6 +99,9 @@ export const SELF_TRAINING_DEFAULTS: Omit<SelfTrainingOptions, "rng" | "confiden
   emaAlpha: 0.999,
   inBatch: false,
 };
+
+/** Receives the pseudo-labelled rows a step trained on: packed uint8 images [n, h, w, c] and their labels. */
+export type PseudoLabelSink = (rows: { images: Uint8Array; labels: Int32Array }) => void;
 
 /** One labelling round, for logs and reports. */
 export interface RoundRecord {
@@ -120,6 +129,8 @@ interface Pending {
   permutation?: Int32Array;
   lambda?: number;
   xU?: tf.Tensor;
+  /** Positions in task.unlabelled and labels of this step's pseudo-labelled rows (for the buffer sink). */
+  rows?: { images: Int32Array; labels: Int32Array };
 }
 
 export class SelfTrainingPlugin implements Plugin {
@@ -136,8 +147,14 @@ export class SelfTrainingPlugin implements Plugin {
   private plClasses = 0;
   private teacherParams?: ParamTree;
   private pending: Pending = {};
+  private sink?: PseudoLabelSink;
   private normalization?: TaskStream["normalization"];
   readonly rounds: RoundRecord[] = [];
+  /**
+   * Scores of the task's unlabelled pool with the weights the task ended with (taken in
+   * onTaskEnd): what evaluation code compares with the hidden labels (calibration, precision).
+   */
+  lastScores?: UnlabelledScores & { task: number };
 
   constructor(options: SelfTrainingOptions) {
     if (options.confidence === "tsim" && options.heads < 2) throw new RangeError(`self-training: tsim needs at least 2 heads, got ${options.heads}`);
@@ -147,6 +164,11 @@ export class SelfTrainingPlugin implements Plugin {
   /** The current pseudo-labels (positions in `task.unlabelled`, labels): evaluation computes their precision. */
   pseudoLabels(): { indices: Int32Array; labels: Int32Array } {
     return { indices: this.plIndex.slice(), labels: this.plLabel.slice() };
+  }
+
+  /** A replay buffer offers itself: with `admitPseudoLabels`, each step's pseudo-labelled rows go to `sink`. */
+  admitTo(sink: PseudoLabelSink): void {
+    if (this.options.admitPseudoLabels) this.sink = sink;
   }
 
   onTaskStart({ task, model, context }: TaskEvent): void {
@@ -282,13 +304,15 @@ export class SelfTrainingPlugin implements Plugin {
     const rows = Int32Array.from(rng.sampleIndices(npl, Math.min(o.batchSize, npl)));
     const images = Int32Array.from(rows, (r) => this.plIndex[r] as number);
     const labels = Int32Array.from(rows, (r) => this.plLabel[r] as number);
+    if (this.sink) this.pending.rows = { images, labels };
     if (o.inBatch) {
+      // Appended after the stream rows like replayed rows (streamCount, indices and raw still
+      // describe the labelled stream rows only): one mean CE over labelled + pseudo-labelled rows.
       const { batch } = event;
       return tf.tidy(() => ({
         ...batch,
         x: tf.concat([batch.x, imagesToTensor(set, images, this.normalization)]),
         y: tf.concat([batch.y, tf.tensor1d(labels, "int32")]) as tf.Tensor1D,
-        streamCount: batch.streamCount + rows.length,
       }));
     }
     const kAll = event.model.numClasses;
@@ -336,6 +360,8 @@ export class SelfTrainingPlugin implements Plugin {
   }
 
   onStepEnd({ model }: BatchEvent): void {
+    const rows = this.pending.rows;
+    if (rows && this.sink && this.unlabelled) this.sink({ images: packUnlabelled(this.unlabelled, rows.images), labels: rows.labels });
     this.disposePending();
     if (this.teacherParams) {
       // θ' ← α θ' + (1 − α) θ: lerpTree(a, b, t) = (1 − t)·a + t·b.
@@ -343,6 +369,17 @@ export class SelfTrainingPlugin implements Plugin {
       disposeTree(this.teacherParams);
       this.teacherParams = next;
     }
+  }
+
+  onTaskEnd({ model, task }: TaskEvent): void {
+    this.unlabelled = task.unlabelled;
+    if (!this.unlabelled || this.unlabelled.count === 0) {
+      this.lastScores = undefined;
+      return;
+    }
+    // Scored with the trained model itself (not the EMA teacher): the weights that are evaluated.
+    const s = this.scoreUnlabelled(model, model.params);
+    this.lastScores = { task: task.index, predictions: s.predictions, softmax: s.softmax, ...(s.tsim ? { tsim: s.tsim } : {}) };
   }
 
   private disposePending(): void {
@@ -386,6 +423,14 @@ export class SelfTrainingPlugin implements Plugin {
     disposeTree(this.teacherParams);
     this.teacherParams = undefined;
   }
+}
+
+/** Packed uint8 rows of an unlabelled set. */
+function packUnlabelled(set: UnlabelledSet, indices: Int32Array): Uint8Array {
+  const size = set.shape[0] * set.shape[1] * set.shape[2];
+  const out = new Uint8Array(indices.length * size);
+  indices.forEach((i, k) => out.set(set.images.subarray(i * size, (i + 1) * size), k * size));
+  return out;
 }
 
 /** Keys of a ParamTree that are ensemble heads (to leave them out of e.g. weight averaging). */

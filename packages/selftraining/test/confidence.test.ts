@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import {
   classwiseTSimilarity,
   diversityLoss,
+  ensembleLoss,
   entropyConfidence,
   expectedCalibrationError,
   headsCrossEntropy,
@@ -46,6 +47,11 @@ describe("T-similarity (reference §5 F1-F3)", () => {
     close(tSimilarity([[60, 0, 0], [0, 60, 0]], 3), [0]);
   });
 
+  it("F1: the softmax max of the mean of the heads is 0.7 and 0.5", () => {
+    const meanProbs = [0, 1].flatMap((b) => [0, 1, 2].map((k) => F1.reduce((a, h) => a + Math.exp(h[b * 3 + k] as number), 0) / 3));
+    close(softmaxMax(meanProbs.map(Math.log), 3), [0.7, 0.5]);
+  });
+
   it("F1: tensor version equals the array version", () => {
     const s = tf.tidy(() => tSimilarityTensor(F1.map((h) => tf.tensor2d(h, [2, 3]))).arraySync());
     close(s, [8 / 15, 1 / 3]);
@@ -62,6 +68,28 @@ describe("T-similarity (reference §5 F1-F3)", () => {
       const ceH = headsCrossEntropy(heads, y).dataSync()[0] as number;
       expect(ceH).toBeCloseTo(0.475705, 6);
       for (const [gamma, want] of [[1, 1.265714], [0.5, 1.049047], [2, 1.699047]] as const) expect(ceG + ceH - gamma * d).toBeCloseTo(want, 5);
+    });
+  });
+
+  it("F2 through ensembleLoss: heads' CE − γ·D on features that select each head's logits, + CE_g = L", () => {
+    tf.tidy(() => {
+      // Features e0 (the labelled sample), e1, e2 (the two unlabelled samples of F1); head m's weight
+      // rows are the logits it must give, bias 0, so h_m(e_i) = row i of W_m.
+      const labelledHeads = [[0.6, 0.3, 0.1], [0.5, 0.25, 0.25], [0.8, 0.1, 0.1]];
+      const params: Record<string, tf.Tensor> = {};
+      for (let m = 0; m < 3; m++) {
+        params[`tsim.h${m}.weight`] = tf.tensor2d([ln([labelledHeads[m] as number[]]), (F1[m] as number[]).slice(0, 3), (F1[m] as number[]).slice(3, 6)]);
+        params[`tsim.h${m}.bias`] = tf.zeros([3]);
+      }
+      const fl = tf.tensor2d([[1, 0, 0]]);
+      const fu = tf.tensor2d([[0, 1, 0], [0, 0, 1]]);
+      const y = tf.tensor1d([0], "int32");
+      const ceG = -Math.log(0.7);
+      for (const [gamma, want] of [[1, 1.265714], [0.5, 1.049047], [2, 1.699047]] as const) {
+        expect(ceG + (ensembleLoss(params, fl, y, fu, 3, gamma).dataSync()[0] as number)).toBeCloseTo(want, 5);
+      }
+      // γ = 0 or no unlabelled batch: the heads' CE alone.
+      expect(ensembleLoss(params, fl, y, undefined, 3, 1).dataSync()[0]).toBeCloseTo(0.475705, 5);
     });
   });
 
@@ -117,7 +145,7 @@ describe("pseudo-label policies (F10, F11)", () => {
     expect(rounds[0]?.selected).toEqual([0, 5]);
     expect(rounds[1]?.selected).toEqual([0, 2, 5, 8]);
     expect(rounds[2]?.selected).toEqual([0, 2, 3, 5, 7, 8]);
-    expect(rounds[3]?.selected.length).toBe(8);
+    expect(rounds[3]?.selected).toEqual([0, 2, 3, 4, 5, 6, 7, 8]);
     expect(rounds[4]?.selected.length).toBe(10);
     // Ties are included: with conf[3] = 0.81, round 2's threshold is 0.81 and selects 5.
     const tied = [...conf];
@@ -131,6 +159,8 @@ describe("pseudo-label policies (F10, F11)", () => {
   it("top-k keeps the most confident fraction", () => {
     expect(selectPseudoLabels(conf, { kind: "top-k", fraction: 0.2 }, 1)).toEqual([0, 5]);
     expect(selectPseudoLabels(conf, { kind: "curriculum", step: 0.2 }, 1)).toEqual([0, 5]);
+    expect(selectPseudoLabels(conf, { kind: "curriculum", step: 0.2 }, 3)).toEqual([0, 2, 3, 5, 7, 8]);
+    expect(selectPseudoLabels(conf, { kind: "threshold", theta: 0.8 }, 7)).toEqual([0, 2, 3, 5, 8]);
   });
 });
 
@@ -144,6 +174,8 @@ describe("Arazo et al. losses (F13)", () => {
       const rh = entropyRegulariser(z).dataSync()[0] as number;
       expect(ce).toBeCloseTo(1.32079, 5);
       expect(ra).toBeCloseTo(1.183803, 5);
+      // The KL form Σ p_c log(p_c / h̄_c) differs by the constant ln C.
+      expect(ra - Math.log(3)).toBeCloseTo(0.085191, 5);
       expect(rh).toBeCloseTo(0.820888, 5);
       expect(ce + 0.8 * ra + 0.4 * rh).toBeCloseTo(2.596188, 5);
       close(mixInputs(tf.tensor2d([[1, 0], [0, 2]]), Int32Array.from([1, 0]), 0.3).dataSync(), [0.3, 1.4, 0.7, 0.6]);

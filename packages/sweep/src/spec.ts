@@ -45,12 +45,6 @@ const distribution = z.union(
 );
 export type Distribution = z.infer<typeof distribution>;
 
-/** Successive halving (optional, off by default): see halving.ts. */
-const halvingSchema = z.strictObject({
-  after_task: nonNegativeInt().describe("Compare trials after this task (0-based) has been evaluated"),
-  keep: z.number().gt(0).lt(1).default(0.5).describe("Fraction of grid points kept (by validation accuracy on the tasks seen so far)"),
-});
-
 export const sweepFileSchema = z.strictObject({
   name: folderName(),
   base: z.string().min(1).describe("Base config file, relative to the sweep file"),
@@ -69,7 +63,6 @@ export const sweepFileSchema = z.strictObject({
   exclude: z.array(z.record(z.string(), value)).default([]).describe("Drop points matching every key.path -> value given"),
   set: z.record(z.string(), value).default({}).describe("Overrides applied to every trial"),
   max_runs: positiveInt().default(200).describe("Refuse sweeps with more trials than this (a typo guard)"),
-  halving: halvingSchema.optional().describe("Successive halving over the accuracy row after a task (off by default)"),
 });
 export type SweepFile = z.output<typeof sweepFileSchema>;
 

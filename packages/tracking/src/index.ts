@@ -49,7 +49,7 @@ export {
   type RunDirContents,
 } from "./run-dir.js";
 export { logExperimentResult, logRunDir, runTags, type LogResultOptions } from "./experiment-result.js";
-export { accuracyHeatmapSvg, accuracyCurvesSvg, accuracyColor, seenTaskAccuracy, accuracyOverlaySvg, errorBarSvg, escapeXml, type CurvesOptions, type OverlaySeries, type OverlayOptions, type ErrorBarSeries, type ErrorBarOptions, type AccuracyMatrix } from "./svg.js";
+export { accuracyHeatmapSvg, accuracyCurvesSvg, accuracyColor, seenTaskAccuracy, accuracyOverlaySvg, errorHeatmapSvg, errorBarSvg, escapeXml, type CurvesOptions, type OverlaySeries, type OverlayOptions, type AccuracyMatrix, type ErrorHeatmapRow, type ErrorHeatmapOptions, type ErrorBarSeries, type ErrorBarOptions } from "./svg.js";
 export { renderReport, writeReport } from "./report.js";
 export {
   configDiff,

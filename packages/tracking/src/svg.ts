@@ -253,6 +253,70 @@ export function accuracyOverlaySvg(series: readonly OverlaySeries[], options: Ov
   return parts.join("\n");
 }
 
+export interface ErrorHeatmapRow {
+  label: string;
+  /** Error in percent per column (null: not run). */
+  values: readonly (number | null)[];
+}
+
+export interface ErrorHeatmapOptions {
+  id?: string;
+  title?: string;
+  /** Column names (e.g. the domains); default 0, 1, ... */
+  columns?: readonly string[];
+  rowAxis?: string;
+  columnAxis?: string;
+}
+
+/**
+ * The accuracy heatmap's layout for errors: one row per method (e.g. a test-time adapter), one
+ * column per step (e.g. a domain of the online stream), low error drawn as high accuracy, with a
+ * last "mean" column.
+ */
+export function errorHeatmapSvg(rows: readonly ErrorHeatmapRow[], options: ErrorHeatmapOptions = {}): string {
+  const cols = Math.max(1, ...rows.map((r) => r.values.length));
+  const cell = cols > 12 ? 28 : 48;
+  const left = 110;
+  const top = 110;
+  const gridW = (cols + 1) * cell;
+  const gridH = Math.max(1, rows.length) * cell;
+  const width = left + gridW + 30;
+  const height = top + gridH + 50;
+  const id = options.id ?? "error-heatmap";
+  const title = options.title ?? "Online error (%)";
+  const names = options.columns ?? Array.from({ length: cols }, (_, j) => String(j));
+  const small = cell < 40;
+  const parts: string[] = [];
+  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" id="${escapeXml(id)}" class="error-heatmap" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`);
+  parts.push(`<title>${escapeXml(title)}</title>`);
+  parts.push(`<rect width="${width}" height="${height}" fill="white"/>`);
+  parts.push(`<text x="${left + gridW / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`);
+  const drawCell = (x: number, y: number, v: number | null, tip: string): void => {
+    if (v === null || Number.isNaN(v)) {
+      parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="#eeeeee" stroke="white"/>`);
+      return;
+    }
+    const good = 100 - v;
+    parts.push(`<rect x="${x}" y="${y}" width="${cell}" height="${cell}" fill="${accuracyColor(good)}" stroke="white"><title>${escapeXml(tip)}: ${fmt(v)}%</title></rect>`);
+    parts.push(`<text x="${x + cell / 2}" y="${y + cell / 2 + 4}" text-anchor="middle" fill="${good > 60 ? "black" : "white"}" font-size="${small ? 8 : 11}">${small ? Math.round(v) : v.toFixed(1)}</text>`);
+  };
+  rows.forEach((r, i) => {
+    const y = top + i * cell;
+    r.values.forEach((v, j) => drawCell(left + j * cell, y, v, `${r.label}, ${names[j] ?? j}`));
+    const done = r.values.filter((v): v is number => v !== null && !Number.isNaN(v));
+    drawCell(left + cols * cell + 4, y, done.length === r.values.length && done.length > 0 ? done.reduce((a, b) => a + b, 0) / done.length : null, `${r.label}, mean`);
+    parts.push(`<text x="${left - 6}" y="${y + cell / 2 + 4}" text-anchor="end">${escapeXml(r.label)}</text>`);
+  });
+  [...names.slice(0, cols), "mean"].forEach((n, j) => {
+    const x = left + j * cell + cell / 2 + (j === cols ? 4 : 0);
+    parts.push(`<text transform="translate(${fmt(x + 4)},${top - 6}) rotate(-60)" text-anchor="start" font-size="10">${escapeXml(n)}</text>`);
+  });
+  parts.push(`<text x="${left + gridW / 2}" y="${top + gridH + 30}" text-anchor="middle">${escapeXml(options.columnAxis ?? "domain (online order)")}</text>`);
+  parts.push(`<text transform="translate(14,${top + gridH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(options.rowAxis ?? "adapter")}</text>`);
+  parts.push(`</svg>`);
+  return parts.join("\n");
+}
+
 export interface ErrorBarSeries {
   label: string;
   /** Points in x order: the mean and its ± std error bar (std 0 or missing: no bar). */

@@ -14,6 +14,8 @@ export interface RunArgs {
   download?: false;
   /** Stop (as Ctrl-C would) after this many optimizer steps: used to test resuming. */
   stopAfterSteps?: number;
+  /** Stop after this many domains of the adaptation phase (MNEMO_STOP_AFTER_ADAPTATION_DOMAINS): used to test resuming. */
+  stopAfterAdaptationDomains?: number;
   /** Nest the MLflow run under this parent (sweeps). */
   parentRunId?: string;
 }
@@ -50,13 +52,16 @@ export function parseRunArgs(argv: string[], print: (text: string) => void = (t)
   const download = flag(parsed, "--offline") ? false : undefined;
   const stopEnv = process.env.MNEMO_STOP_AFTER_STEPS;
   const stopAfterSteps = stopEnv ? Number(stopEnv) : undefined;
+  // Test hook, like MNEMO_STOP_AFTER_STEPS: stop after this many domains of the adaptation phase.
+  const stopAdaptEnv = process.env.MNEMO_STOP_AFTER_ADAPTATION_DOMAINS;
+  const stopAfterAdaptationDomains = stopAdaptEnv ? Number(stopAdaptEnv) : undefined;
   if (resume !== undefined) {
     if (configFile) throw usageError(runSpec, "--resume continues a run with its own config.yaml; do not give a config file too");
     if (overrides.length) throw usageError(runSpec, "--resume keeps the run's config: --set cannot be combined with it");
-    return { configFile: resumeConfigFile(resume), overrides, quiet, resume, download, stopAfterSteps };
+    return { configFile: resumeConfigFile(resume), overrides, quiet, resume, download, stopAfterSteps, stopAfterAdaptationDomains };
   }
   if (!configFile) throw usageError(runSpec, "mnemo run needs a config file, e.g. mnemo run configs/cil-mnist.yaml");
-  return { configFile, overrides, quiet, download, stopAfterSteps };
+  return { configFile, overrides, quiet, download, stopAfterSteps, stopAfterAdaptationDomains };
 }
 
 /** Runs with the console reporter printing to `print` (stdout by default). */

@@ -16,6 +16,7 @@ import { permutePixels, rotateImages } from "./transforms.js";
 import { planFewShot } from "./fscil.js";
 import { buildEpisodicStream } from "./episodic.js";
 import { splitLabels } from "./labelling.js";
+import { planCorruptions } from "./corrupted.js";
 
 /**
  * Semi-supervised streams: each task keeps the labels of a per-class selection of its training
@@ -235,6 +236,7 @@ export async function buildStream(config: AnyStreamConfig, options: BuildStreamO
   let scenario: Scenario;
   let extra: Record<string, unknown> = {};
   let online = false;
+  let taskNames: string[] | undefined;
   switch (cfg.kind) {
     case "class-incremental":
     case "task-incremental": {
@@ -250,6 +252,19 @@ export async function buildStream(config: AnyStreamConfig, options: BuildStreamO
       ({ labelMap, plans, extra } = planDomain(cfg, dataset, pools, rng));
       scenario = "domain-incremental";
       break;
+    case "corruptions": {
+      labelMap = Array.from({ length: dataset.numClasses }, (_, i) => i);
+      const base = {
+        classes: labelMap,
+        train: concatIndices(pools.train),
+        validation: pools.validation ? concatIndices(pools.validation) : undefined,
+        test: concatIndices(pools.test),
+      };
+      ({ plans, names: taskNames, extra } = planCorruptions(cfg, dataset, base, rng.get()));
+      extra = { ...extra, taskNames };
+      scenario = "domain-incremental";
+      break;
+    }
     case "few-shot-class-incremental":
       ({ labelMap, plans } = planFewShot(cfg, dataset, pools, orderStream(cfg.order_seed, rng), () => rng.get()));
       scenario = "few-shot-class-incremental";
@@ -286,5 +301,6 @@ export async function buildStream(config: AnyStreamConfig, options: BuildStreamO
     online,
     normalization,
     classNames: labelMap.map((c) => dataset.classNames[c] ?? String(c)),
+    taskNames,
   });
 }

@@ -182,6 +182,36 @@ export const domainIncrementalSchema = z.strictObject({
     .describe("How each task transforms the images"),
 });
 
+/**
+ * Domain-incremental stream of corrupted copies of one dataset (MNIST-C / CIFAR-10-C style): one
+ * task per corruption, in the benchmark's fixed order, each task named after its corruption.
+ */
+export const corruptionsStreamSchema = z.strictObject({
+  kind: z.literal("corruptions").describe("One task per corruption of the same images (domain-incremental, CIFAR-10-C / MNIST-C style, generated in code)"),
+  ...common,
+  corruptions: z
+    .union([z.enum(["mnist-c", "cifar10-c"]), z.array(z.string().min(1)).min(1)])
+    .optional()
+    .describe(
+      "mnist-c (MNIST-C's 15, its order), cifar10-c (CoTTA's CIFAR-10-C order without frost: 14), or a list of corruption names; default: mnist-c for grey datasets, cifar10-c for RGB",
+    ),
+  parameters: z
+    .enum(["mnist-c", "cifar10-c"])
+    .optional()
+    .describe("Whose severity tables to use (default: the preset named in corruptions, else mnist-c for grey datasets and cifar10-c for RGB)"),
+  severity: z
+    .union([z.number().int().min(1).max(5), z.literal("published")])
+    .default("published")
+    .describe("1..5 for every corruption, or published: the severity of the benchmark's release (CIFAR-10-C 5; MNIST-C each function's default)"),
+  repeats: z.number().int().min(1).default(1).describe("Run the whole sequence this many times (the same corrupted images each time)"),
+  clean_first: z.boolean().default(false).describe("Prepend a task 'clean' with the uncorrupted images (e.g. to train the source model)"),
+  split: z
+    .enum(["all", "test"])
+    .default("all")
+    .describe("all: train, validation and test images of every domain are corrupted; test: corrupted domains carry only test images (empty train, no validation), as in test-time adaptation"),
+  stream: z.string().min(1).default("corruptions").describe("Prefix of the RNG streams the corruptions draw from (<stream>/<corruption>/<split>)"),
+});
+
 export const fewShotClassIncrementalSchema = z.strictObject({
   kind: z.literal("few-shot-class-incremental").describe("A base session with many classes, then N-way K-shot sessions"),
   dataset: common.dataset,
@@ -257,12 +287,12 @@ export const episodicSchema = z.strictObject({
 
 /** The `stream:` section of a run config. */
 export const streamConfigSchema = z
-  .discriminatedUnion("kind", [classIncrementalSchema, taskIncrementalSchema, domainIncrementalSchema, fewShotClassIncrementalSchema])
+  .discriminatedUnion("kind", [classIncrementalSchema, taskIncrementalSchema, domainIncrementalSchema, corruptionsStreamSchema, fewShotClassIncrementalSchema])
   .describe("The task stream: dataset, scenario and how classes/domains are split into tasks");
 
 /** Every stream kind `buildStream` builds: the task streams and episodic meta-learning streams. */
 export const anyStreamConfigSchema = z
-  .discriminatedUnion("kind", [classIncrementalSchema, taskIncrementalSchema, domainIncrementalSchema, fewShotClassIncrementalSchema, episodicSchema])
+  .discriminatedUnion("kind", [classIncrementalSchema, taskIncrementalSchema, domainIncrementalSchema, corruptionsStreamSchema, fewShotClassIncrementalSchema, episodicSchema])
   .describe("The task stream: dataset, scenario and how classes/domains are split into tasks (or meta-learning episodes)");
 export type AnyStreamConfig = z.output<typeof anyStreamConfigSchema>;
 export type AnyStreamConfigInput = z.input<typeof anyStreamConfigSchema>;
@@ -280,3 +310,4 @@ export const episodeConfigSchema = z.strictObject({
 });
 export type EpisodeConfig = z.output<typeof episodeConfigSchema>;
 export type EpisodicStreamConfig = z.output<typeof episodicSchema>;
+export type CorruptionsStreamConfig = z.output<typeof corruptionsStreamSchema>;

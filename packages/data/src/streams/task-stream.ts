@@ -2,6 +2,9 @@ import type { ImageSet, Scenario, Task, TaskStream, UnlabelledSet } from "@mnemo
 import type { Dataset } from "../datasets/types.js";
 import { gatherImageSet } from "./subset.js";
 
+/** Which part of a task a set is (a transform may treat them differently, e.g. cache test copies). */
+export type TaskSplit = "train" | "validation" | "test" | "unlabelled";
+
 /** Dataset indices that make up one task; images are only copied out when the task is loaded. */
 export interface TaskPlan {
   classes: number[];
@@ -10,8 +13,8 @@ export interface TaskPlan {
   test: Int32Array;
   /** Semi-supervised streams: training images delivered without labels (`train` is the labelled part). */
   unlabelled?: Int32Array;
-  /** In-place change of a freshly gathered copy (domain-incremental tasks). */
-  transform?: (set: ImageSet) => ImageSet;
+  /** Change of a freshly gathered copy (domain-incremental tasks): in place, or a new set. */
+  transform?: (set: ImageSet, split: TaskSplit) => ImageSet;
 }
 
 /**
@@ -30,6 +33,34 @@ export function unlabelledTruth(stream: TaskStream, index: number): Int32Array {
   return labels;
 }
 
+/**
+ * The stream as a learner sees it: every field of the `TaskStream` contract, and `task` / `testSet`
+ * as closures over the real stream. It is a different object, so `unlabelledTruth(view, i)` throws,
+ * and no property of it (prototype included) leads back to the stream that keys the hidden labels.
+ * The runner hands this to methods and plugins; evaluation keeps the real stream.
+ */
+export function learnerView(stream: TaskStream): TaskStream {
+  // Descriptive fields a kind adds (an episodic stream's split/episodes/continual): data, not
+  // labels, which live in `hiddenLabels` keyed by the real stream object only.
+  const extras = Object.fromEntries(Object.entries(stream).filter(([, v]) => typeof v !== "function"));
+  const view: TaskStream = {
+    ...extras,
+    name: stream.name,
+    scenario: stream.scenario,
+    numTasks: stream.numTasks,
+    numClasses: stream.numClasses,
+    labelMap: [...stream.labelMap],
+    taskClasses: stream.taskClasses.map((c) => [...c]),
+    ...(stream.classNames ? { classNames: [...stream.classNames] } : {}),
+    inputShape: [...stream.inputShape] as unknown as TaskStream["inputShape"],
+    hash: stream.hash,
+    ...(stream.normalization ? { normalization: { mean: [...stream.normalization.mean], std: [...stream.normalization.std] } } : {}),
+    task: (index: number) => stream.task(index),
+    testSet: (index: number) => stream.testSet(index),
+  };
+  return Object.freeze(view);
+}
+
 /** The stream as built here: the core contract plus what the run record needs. */
 export interface BuiltStream extends TaskStream {
   /** Online setting: the learner must see each training sample once (single pass). */
@@ -42,6 +73,8 @@ export interface BuiltStream extends TaskStream {
   readonly taskSizes: readonly TaskSampleCounts[];
   /** Data problems that did not stop the build (e.g. an incomplete official file); print them. */
   readonly warnings: readonly string[];
+  /** A name per task where tasks have one (corruption streams: "shot_noise", ...); undefined otherwise. */
+  readonly taskNames?: readonly string[];
 }
 
 export interface TaskSampleCounts {
@@ -53,11 +86,14 @@ export interface TaskSampleCounts {
   unlabelled?: number;
 }
 
-/** One line per task for a run header: `task 0: 11,852 train / 1,317 validation / 2,115 test`. */
-export function formatTaskSizes(sizes: readonly TaskSampleCounts[]): string[] {
+/**
+ * One line per task for a run header: `task 0: 11,852 train / 1,317 validation / 2,115 test`, with
+ * the task's name where the stream has names (`task 1 (shot_noise): 0 train / ...`).
+ */
+export function formatTaskSizes(sizes: readonly TaskSampleCounts[], names?: readonly string[]): string[] {
   const n = (x: number): string => x.toLocaleString("en-US");
   return sizes.map((s, i) =>
-    [`task ${i}: ${n(s.train)} train`, ...(s.unlabelled !== undefined ? [`${n(s.unlabelled)} unlabelled`] : []), `${n(s.validation)} validation`, `${n(s.test)} test`].join(" / "),
+    [`task ${i}${names?.[i] ? ` (${names[i]})` : ""}: ${n(s.train)} train`, ...(s.unlabelled !== undefined ? [`${n(s.unlabelled)} unlabelled`] : []), `${n(s.validation)} validation`, `${n(s.test)} test`].join(" / "),
   );
 }
 
@@ -74,6 +110,7 @@ export interface PlannedStreamInit {
   /** Input normalisation the stream's consumers apply (undefined: pixels / 255 only). */
   normalization: { mean: readonly number[]; std: readonly number[] } | undefined;
   classNames: string[];
+  taskNames?: string[];
 }
 
 /**
@@ -97,6 +134,7 @@ export class PlannedStream implements BuiltStream {
   readonly source: string;
   readonly taskSizes: readonly TaskSampleCounts[];
   readonly warnings: readonly string[];
+  readonly taskNames?: readonly string[];
   private readonly dataset: Dataset;
   private readonly remap: Int32Array;
   private readonly plans: TaskPlan[];
@@ -123,6 +161,7 @@ export class PlannedStream implements BuiltStream {
       init.plans.map((p) => ({ train: p.train.length, validation: p.validation?.length ?? 0, test: p.test.length, ...(p.unlabelled ? { unlabelled: p.unlabelled.length } : {}) })),
     );
     this.warnings = Object.freeze([...(init.dataset.warnings ?? [])]);
+    if (init.taskNames) this.taskNames = Object.freeze([...init.taskNames]);
   }
 
   private plan(index: number): TaskPlan {
@@ -131,9 +170,9 @@ export class PlannedStream implements BuiltStream {
     return p;
   }
 
-  private gather(from: ImageSet, indices: Int32Array, plan: TaskPlan): ImageSet {
+  private gather(from: ImageSet, indices: Int32Array, plan: TaskPlan, split: TaskSplit): ImageSet {
     const set = gatherImageSet(from, indices, this.remap);
-    return plan.transform ? plan.transform(set) : set;
+    return plan.transform ? plan.transform(set, split) : set;
   }
 
   async task(index: number): Promise<Task> {
@@ -141,12 +180,12 @@ export class PlannedStream implements BuiltStream {
     const task: Task = {
       index,
       classes: [...plan.classes],
-      train: this.gather(this.dataset.train, plan.train, plan),
+      train: this.gather(this.dataset.train, plan.train, plan, "train"),
       test: await this.testSet(index),
     };
-    if (plan.validation) task.validation = this.gather(this.dataset.train, plan.validation, plan);
+    if (plan.validation) task.validation = this.gather(this.dataset.train, plan.validation, plan, "validation");
     if (plan.unlabelled) {
-      const full = this.gather(this.dataset.train, plan.unlabelled, plan);
+      const full = this.gather(this.dataset.train, plan.unlabelled, plan, "unlabelled");
       const unlabelled: UnlabelledSet = { images: full.images, count: full.count, shape: full.shape };
       let byTask = hiddenLabels.get(this);
       if (!byTask) hiddenLabels.set(this, (byTask = new Map()));
@@ -160,7 +199,7 @@ export class PlannedStream implements BuiltStream {
     const plan = this.plan(index);
     let set = this.testCache.get(index);
     if (!set) {
-      set = this.gather(this.dataset.test, plan.test, plan);
+      set = this.gather(this.dataset.test, plan.test, plan, "test");
       this.testCache.set(index, set);
     }
     return set;

@@ -4,7 +4,7 @@ import { SupervisedLearner } from "@mnemo/models";
 import { ER_BUFFER_KINDS, experienceReplay, type ErBufferKind } from "@mnemo/replay/plugins";
 import { z } from "zod";
 import { defineMethod } from "../registry.js";
-import { commonLearnerOptions, offerExemplars, type MethodBuild, type MethodContext } from "./types.js";
+import { commonLearnerOptions, offerBuffer, offerExemplars, type MethodBuild, type MethodContext } from "./types.js";
 
 export const erSchema = z.strictObject({
   name: z.literal("er").describe("Experience replay: stream batch + a batch from a reservoir buffer (Mammoth ER)"),
@@ -27,6 +27,8 @@ export function buildEr(config: z.output<typeof erSchema>, ctx: MethodContext): 
     buffer: config.buffer,
   });
   offerExemplars(ctx.plugins, () => plugin.stored());
+  // self_training with admit_pseudo_labels: its pseudo-labelled rows join the reservoir after each step.
+  offerBuffer(ctx.plugins, (rows) => plugin.buffer.addBatch(rows));
   return {
     learner: new SupervisedLearner({
       ...commonLearnerOptions(ctx),

@@ -79,3 +79,20 @@ function consumesExemplars(p: Plugin): p is Plugin & ExemplarConsumer {
 export function offerExemplars(plugins: readonly Plugin[], source: ExemplarSource): void {
   for (const p of plugins) if (consumesExemplars(p)) p.useExemplars(source);
 }
+
+/** Rows a component asks a replay buffer to store: packed uint8 images [n, h, w, c] and their labels. */
+export type BufferSink = (rows: { images: Uint8Array; labels: Int32Array }) => void;
+
+/** A component whose rows may enter a method's buffer (self_training's `admit_pseudo_labels`); it may decline. */
+export interface BufferAdmitter {
+  admitTo(sink: BufferSink): void;
+}
+
+function admitsToBuffer(p: Plugin): p is Plugin & BufferAdmitter {
+  return typeof (p as Partial<BufferAdmitter>).admitTo === "function";
+}
+
+/** Offers a method's replay buffer to the `plugins:` components that put rows into one. */
+export function offerBuffer(plugins: readonly Plugin[], sink: BufferSink): void {
+  for (const p of plugins) if (admitsToBuffer(p)) p.admitTo(sink);
+}

@@ -5,6 +5,7 @@
 import type { PluginDefinition, Registry } from "../registry.js";
 import { momentumInterpolationPlugin } from "./momentum-interpolation.js";
 import { nmcPlugin } from "./nmc.js";
+import { selfTrainingPlugin } from "./self-training.js";
 import { soupPluginDefinition } from "./soup.js";
 import { wiseFtPluginDefinition } from "./wise-ft.js";
 
@@ -13,6 +14,7 @@ export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   momentumInterpolationPlugin,
   wiseFtPluginDefinition,
   soupPluginDefinition,
+  selfTrainingPlugin,
 ];
 
 export function registerBuiltinPlugins(registry: Registry): Registry {

@@ -14,6 +14,7 @@ import { withScratch } from "../wasm-ops.js";
 import { nativeKernels, ptr, run2 } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
 import { winogradFilterGrad, winogradFits } from "./conv2d-winograd.js";
+import { envVar } from "../env.js";
 
 /**
  * Up to this many input channels the direct SIMD kernel beats im2col + XNNPACK GEMM, whose
@@ -21,7 +22,7 @@ import { winogradFilterGrad, winogradFits } from "./conv2d-winograd.js";
  * memory pass of its own; split over the helper worker it also wins at 32 and 64 channels with
  * two threads (measured: see the optimization log, step 10).
  */
-export const DIRECT_MAX_IN_CHANNELS = Number(process.env["MNEMO_DW_DIRECT_MAX_CI"] ?? 64);
+export const DIRECT_MAX_IN_CHANNELS = Number(envVar("MNEMO_DW_DIRECT_MAX_CI") ?? 64);
 
 interface Attrs {
   strides: number | [number, number];

@@ -12,10 +12,11 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { runKernel, withScratch, type Scratch } from "../wasm-ops.js";
 import { HeapScratch, nativeKernels, ptr, run2, type NativeKernels } from "../native.js";
 import { convGeometry, type ConvGeometry, type Pad } from "./conv-geometry.js";
+import { envVar } from "../env.js";
 
 /** Bytes of transformed inputs + products per thread and tile block: sized to stay in L2. */
-const BLOCK_BYTES = Number(process.env["MNEMO_WINO_BLOCK_BYTES"] ?? 192 * 1024);
-let enabled = process.env["MNEMO_WINOGRAD"] !== "0";
+const BLOCK_BYTES = Number(envVar("MNEMO_WINO_BLOCK_BYTES") ?? 192 * 1024);
+let enabled = envVar("MNEMO_WINOGRAD") !== "0";
 
 /** Calls that took the Winograd path (forward, input and filter gradients): for tests and profiling. */
 export const winogradStats = { calls: 0 };
@@ -77,7 +78,7 @@ export function winogradConv(
 }
 
 /** Bytes of transformed inputs + gradients per thread and tile block for the filter gradient. */
-const GRAD_BLOCK_BYTES = Number(process.env["MNEMO_WINO_GRAD_BLOCK_BYTES"] ?? 384 * 1024);
+const GRAD_BLOCK_BYTES = Number(envVar("MNEMO_WINO_GRAD_BLOCK_BYTES") ?? 384 * 1024);
 
 /**
  * dW [3,3,ci,co] of the 3×3 stride-1 pad-1 convolution of x [n,h,w,ci] giving dy [n,h,w,co], by

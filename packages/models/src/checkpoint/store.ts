@@ -6,11 +6,28 @@
  * window between the two renames. Reading checks everything and fails with a CheckpointError that says what
  * is wrong — a damaged or foreign checkpoint never silently restarts a run.
  */
-import { createHash } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { dirname, join } from "node:path";
+import type * as NodeCrypto from "node:crypto";
+import type * as NodeFs from "node:fs";
+import type * as NodePath from "node:path";
 import { CheckpointError } from "@mnemo/core";
 import { decodeState, encodeState, type StateValue } from "./codec.js";
+
+interface NodeModules {
+  fs: typeof NodeFs;
+  path: typeof NodePath;
+  crypto: typeof NodeCrypto;
+}
+
+/**
+ * Checkpoint files are Node's. Its modules are taken when a checkpoint is written or read
+ * (`process.getBuiltinModule`, Node >= 20.16), not imported, so that this package's root also
+ * loads in a browser page (examples/browser), where calling these throws.
+ */
+function nodeModules(dir: string): NodeModules {
+  const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
+  if (!get) throw new CheckpointError("checkpoint files need Node.js >= 20.16 (there is no file system here)", dir);
+  return { fs: get("node:fs") as typeof NodeFs, path: get("node:path") as typeof NodePath, crypto: get("node:crypto") as typeof NodeCrypto };
+}
 
 export const CHECKPOINT_FORMAT = "mnemo.checkpoint";
 export const CHECKPOINT_VERSION = 1;
@@ -42,6 +59,9 @@ export function writeCheckpoint(
   state: StateValue,
   mnemoVersion: string,
 ): { bytes: number } {
+  const { fs, path, crypto } = nodeModules(dir);
+  const { existsSync, mkdirSync, renameSync, rmSync } = fs;
+  const { dirname, join } = path;
   const { tree, blob } = encodeState(state);
   const manifest: CheckpointManifest = {
     format: CHECKPOINT_FORMAT,
@@ -49,7 +69,7 @@ export function writeCheckpoint(
     createdAt: new Date().toISOString(),
     mnemoVersion,
     ...identity,
-    dataSha256: createHash("sha256").update(blob).digest("hex"),
+    dataSha256: crypto.createHash("sha256").update(blob).digest("hex"),
     dataBytes: blob.byteLength,
     position,
     state: tree,
@@ -58,9 +78,9 @@ export function writeCheckpoint(
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const manifestText = JSON.stringify(manifest) + "\n";
-  writeDurable(join(tmp, "data.bin"), blob);
-  writeDurable(join(tmp, "manifest.json"), manifestText);
-  fsyncDir(tmp);
+  writeDurable(fs, join(tmp, "data.bin"), blob);
+  writeDurable(fs, join(tmp, "manifest.json"), manifestText);
+  fsyncDir(fs, tmp);
   const old = `${dir}.old`;
   // Only a complete `dir` may replace `.old`: after a crash between the renames below, `.old` is
   // the only checkpoint there is.
@@ -69,12 +89,13 @@ export function writeCheckpoint(
     renameSync(dir, old);
   } else rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
-  fsyncDir(dirname(dir));
+  fsyncDir(fs, dirname(dir));
   rmSync(old, { recursive: true, force: true });
   return { bytes: blob.byteLength + Buffer.byteLength(manifestText) };
 }
 
-function writeDurable(file: string, content: Uint8Array | string): void {
+function writeDurable(fs: typeof NodeFs, file: string, content: Uint8Array | string): void {
+  const { closeSync, fsyncSync, openSync, writeSync } = fs;
   const fd = openSync(file, "w");
   try {
     const bytes = typeof content === "string" ? Buffer.from(content, "utf8") : content;
@@ -87,7 +108,8 @@ function writeDurable(file: string, content: Uint8Array | string): void {
 }
 
 /** Makes a rename durable; some filesystems refuse fsync on a directory, which then costs only durability. */
-function fsyncDir(dir: string): void {
+function fsyncDir(fs: typeof NodeFs, dir: string): void {
+  const { closeSync, fsyncSync, openSync } = fs;
   try {
     const fd = openSync(dir, "r");
     try {
@@ -107,6 +129,9 @@ export interface LoadedCheckpoint {
 
 /** Reads and verifies a checkpoint; `expected` fields that differ are refused with an explanation. */
 export function readCheckpoint(dir: string, expected?: Partial<CheckpointIdentity>): LoadedCheckpoint {
+  const { fs, path, crypto } = nodeModules(dir);
+  const { existsSync, readFileSync } = fs;
+  const { join } = path;
   // A crash between writeCheckpoint's two renames leaves the previous, complete checkpoint in `.old`.
   if (!existsSync(join(dir, "manifest.json")) && existsSync(join(`${dir}.old`, "manifest.json"))) dir = `${dir}.old`;
   const manifestFile = join(dir, "manifest.json");
@@ -129,7 +154,7 @@ export function readCheckpoint(dir: string, expected?: Partial<CheckpointIdentit
   if (blob.byteLength !== manifest.dataBytes) {
     throw new CheckpointError(`data.bin has ${blob.byteLength} bytes, the manifest says ${manifest.dataBytes}: the file is truncated or damaged`, dir);
   }
-  const sha = createHash("sha256").update(blob).digest("hex");
+  const sha = crypto.createHash("sha256").update(blob).digest("hex");
   if (sha !== manifest.dataSha256) throw new CheckpointError("data.bin does not match its sha256 in manifest.json: the checkpoint is corrupt", dir);
   for (const key of ["configHash", "streamHash", "seed", "backend"] as const) {
     const want = expected?.[key];

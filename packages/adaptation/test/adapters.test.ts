@@ -1,0 +1,154 @@
+import * as tf from "@tensorflow/tfjs";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type ImageSet, SeededRng, treeKeys } from "@mnemo/core";
+import { decodeState, encodeState, mlp } from "@mnemo/models";
+import { adaptOnline, cottaAugment, createAdapter, DomainScorer, meanEntropy, type AdapterConfig, type SourceModel, withoutLabels } from "../src/index.js";
+
+beforeAll(async () => {
+  await tf.setBackend("cpu");
+});
+
+const shape = [8, 8, 1] as const;
+
+function sourceModel(): SourceModel {
+  const backbone = mlp({ inputShape: shape, hidden: [16], batchNorm: true });
+  const { params, state } = backbone.init(new SeededRng(1).stream("init"), 3);
+  return { backbone, params, state, normalization: { mean: [0.5], std: [0.25] } };
+}
+
+/** Random images in [0, 1], a fixed seed per call index. */
+function batch(i: number, n = 12): tf.Tensor4D {
+  const s = new SeededRng(100 + i).stream("x");
+  return tf.tensor4d(Float32Array.from({ length: n * 64 }, () => s.next()), [n, ...shape]);
+}
+
+const run = (config: AdapterConfig, seed: number, steps: number) => {
+  const rng = new SeededRng(seed);
+  const adapter = createAdapter(config, sourceModel(), rng.scope(`tta/${config.name}`));
+  const logits = Array.from({ length: steps }, (_, i) => Array.from(adapter.step(batch(i)).dataSync()));
+  return { adapter, rng, logits };
+};
+
+describe("adapters", () => {
+  it("CoTTA is bit-reproducible from the seed, and another seed restores other weights", () => {
+    const cfg: AdapterConfig = { name: "cotta", threshold: 1.01, augmentations: 2, restore: 0.2 };
+    const a = run(cfg, 7, 3).logits;
+    expect(run(cfg, 7, 3).logits).toEqual(a);
+    expect(run(cfg, 8, 3).logits).not.toEqual(a);
+  });
+
+  it.each<AdapterConfig>([{ name: "tent" }, { name: "cotta", threshold: 1.01, augmentations: 2, restore: 0.2 }])("$name continues bit-identically from its saved state (through the checkpoint codec)", (cfg) => {
+    const whole = run(cfg, 5, 4).logits;
+    const first = run(cfg, 5, 2);
+    const { tree, blob } = encodeState(first.adapter.state());
+    const snapshot = first.rng.snapshot();
+    const rng = new SeededRng(5);
+    rng.restore(snapshot);
+    const resumed = createAdapter(cfg, sourceModel(), rng.scope(`tta/${cfg.name}`));
+    resumed.loadState(decodeState(tree, blob));
+    const rest = [2, 3].map((i) => Array.from(resumed.step(batch(i)).dataSync()));
+    expect([...first.logits, ...rest]).toEqual(whole);
+  });
+
+  it("predicts before adapting: the first step's logits are BN-adapt's, and Tent lowers the entropy of a batch it sees again", () => {
+    const x = batch(0);
+    const source = sourceModel();
+    const bn = createAdapter({ name: "bn" }, source, new SeededRng(0)).step(x);
+    const tent = createAdapter({ name: "tent", lr: 0.05 }, source, new SeededRng(0));
+    const first = tent.step(x);
+    expect(Array.from(first.dataSync())).toEqual(Array.from(bn.dataSync()));
+    let last = first;
+    for (let i = 0; i < 5; i++) last = tent.step(x);
+    expect(meanEntropy(last).dataSync()[0]).toBeLessThan(meanEntropy(first).dataSync()[0] as number);
+  });
+
+  it("Tent changes only the BN affine parameters; CoTTA all of them", () => {
+    const source = sourceModel();
+    const before = Object.fromEntries(treeKeys(source.params).map((k) => [k, Array.from(source.params[k]!.dataSync())]));
+    const changed = (cfg: AdapterConfig) => {
+      const a = createAdapter(cfg, source, new SeededRng(0).scope("t"));
+      a.step(batch(0));
+      a.step(batch(1));
+      const s = a.state() as Record<string, Record<string, tf.Tensor>>;
+      const params = cfg.name === "tent" ? s.params! : s.student!;
+      return Object.keys(params).filter((k) => Array.from(params[k]!.dataSync()).some((v, i) => v !== before[k]![i]));
+    };
+    expect(changed({ name: "tent" }).sort()).toEqual(["fc0.bn.beta", "fc0.bn.gamma"]);
+    expect(changed({ name: "cotta", threshold: 0 }).length).toBe(treeKeys(source.params).length);
+    // The source weights themselves are never modified.
+    for (const k of treeKeys(source.params)) expect(Array.from(source.params[k]!.dataSync())).toEqual(before[k]);
+  });
+
+  it("Tent refuses a backbone without batch norm", () => {
+    const backbone = mlp({ inputShape: shape, hidden: [16] });
+    const { params, state } = backbone.init(new SeededRng(1).stream("init"), 3);
+    expect(() => createAdapter({ name: "tent" }, { backbone, params, state }, new SeededRng(0))).toThrow(/batch_norm: true/);
+  });
+});
+
+describe("augmentation", () => {
+  it("is seeded, keeps the shape and stays in [0, 1]", () => {
+    const x = batch(0, 4);
+    const a = cottaAugment(x, new SeededRng(3).stream("a"));
+    expect(a.shape).toEqual(x.shape);
+    expect(Array.from(a.dataSync())).toEqual(Array.from(cottaAugment(x, new SeededRng(3).stream("a")).dataSync()));
+    expect(Array.from(a.dataSync())).not.toEqual(Array.from(cottaAugment(x, new SeededRng(4).stream("a")).dataSync()));
+    expect(tf.min(a).dataSync()[0]).toBeGreaterThanOrEqual(0);
+    expect(tf.max(a).dataSync()[0]).toBeLessThanOrEqual(1);
+  });
+
+  it("works on three channels (saturation, hue)", () => {
+    const x = tf.randomUniform([2, 8, 8, 3], 0, 1, "float32", 1) as tf.Tensor4D;
+    expect(cottaAugment(x, new SeededRng(3).stream("a")).shape).toEqual([2, 8, 8, 3]);
+  });
+});
+
+describe("no test label reaches adaptation", () => {
+  /** A test set whose labels record whether they were read while an adapter step was running. */
+  function spiedSet(n: number) {
+    const labels = Int32Array.from({ length: n }, (_, i) => i % 3);
+    const s = new SeededRng(9).stream("x");
+    let inStep = false;
+    let readInStep = 0;
+    const set = {
+      images: Uint8Array.from({ length: n * 64 }, () => s.int(256)),
+      count: n,
+      shape,
+      get labels(): Int32Array {
+        if (inStep) readInStep++;
+        return labels;
+      },
+    } as ImageSet;
+    return { set, labels, enter: () => (inStep = true), leave: () => (inStep = false), reads: () => readInStep };
+  }
+
+  it("the loop gets images only, the scorer alone holds the labels", () => {
+    const spy = spiedSet(30);
+    const inner = createAdapter({ name: "cotta", threshold: 1.01, augmentations: 2 }, sourceModel(), new SeededRng(0).scope("c"));
+    const hostile = {
+      ...inner,
+      name: "spy",
+      step: (x: tf.Tensor4D) => {
+        spy.enter();
+        try {
+          return inner.step(x);
+        } finally {
+          spy.leave();
+        }
+      },
+    };
+    const target = withoutLabels(spy.set);
+    expect(Object.keys(target)).not.toContain("labels");
+    const scorer = new DomainScorer(spy.set.labels);
+    const seen = adaptOnline(hostile, target, { batchSize: 8, onPredictions: (start, p) => scorer.score(start, p) });
+    expect(seen).toBe(30);
+    expect(scorer.total).toBe(30);
+    expect(spy.reads()).toBe(0);
+  });
+
+  it("a labelled set handed to the loop is refused", () => {
+    const spy = spiedSet(8);
+    const adapter = createAdapter({ name: "source" }, sourceModel(), new SeededRng(0));
+    expect(() => adaptOnline(adapter, spy.set, { batchSize: 4, onPredictions: () => {} })).toThrow(/images only/);
+  });
+});
