@@ -1,10 +1,14 @@
 /**
- * A throwaway `redis-server` on loopback for tests: a free port, no persistence, killed at the end.
+ * A throwaway `redis-server` on loopback for tests: a free port, a directory of its own, no
+ * persistence, killed at the end (and when the test process exits, whatever happened).
  * `redisServerAvailable()` says whether the Debian package is installed; tests skip with a clear
  * message only then, and never in CI (`CI=true`): there the missing server is a failure.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export function redisServerAvailable(): boolean {
   return spawnSync("redis-server", ["--version"], { stdio: "ignore" }).status === 0;
@@ -54,18 +58,34 @@ function reachable(port: number): Promise<boolean> {
   });
 }
 
-export async function startTestRedis(port?: number): Promise<TestRedis> {
-  const p = port ?? (await freePort());
+export interface TestRedisOptions {
+  /** Port (default: a free one). */
+  port?: number;
+  /** The server's working directory (default: a new temp dir, removed when the process exits). */
+  dir?: string;
+}
+
+export async function startTestRedis(o: TestRedisOptions = {}): Promise<TestRedis> {
+  const p = o.port ?? (await freePort());
+  const ownDir = o.dir === undefined;
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), "mnemo-redis-"));
   let proc: ChildProcess | undefined;
+  const killNow = (): void => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill("SIGKILL");
+  };
   const r: TestRedis = {
     port: p,
     url: `redis://127.0.0.1:${p}`,
     start: async () => {
-      proc = spawn("redis-server", ["--port", String(p), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+      proc = spawn("redis-server", ["--port", String(p), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+      const started = proc;
       const deadline = Date.now() + 15_000;
       while (!(await reachable(p))) {
-        if (Date.now() > deadline) throw new Error(`redis-server on port ${p} did not answer within 15 s`);
-        if (proc.exitCode !== null) throw new Error(`redis-server on port ${p} exited with code ${proc.exitCode}`);
+        if (started.exitCode !== null) throw new Error(`redis-server on port ${p} exited with code ${started.exitCode} (port taken?)`);
+        if (Date.now() > deadline) {
+          killNow();
+          throw new Error(`redis-server on port ${p} did not answer within 15 s`);
+        }
         await new Promise((res) => setTimeout(res, 50));
       }
     },
@@ -78,7 +98,10 @@ export async function startTestRedis(port?: number): Promise<TestRedis> {
       });
     },
   };
+  process.once("exit", () => {
+    killNow();
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+  });
   await r.start();
-  process.once("exit", () => proc?.kill("SIGKILL"));
   return r;
 }
