@@ -230,7 +230,7 @@ describe.skipIf(skip !== undefined)("mnemo sweep --queue + mnemo worker on a rea
     expect(e2.out()).toMatch(new RegExp(`${12 - after.length} enqueued, 0 enqueued again, 0 queued already, ${after.length} recorded before`));
     const c = worker("worker C", url);
     const d = worker("worker D", url);
-    const [e2Code, cCode, dCode] = await exits("the rerun to complete the sweep", [e2, c, d], 90_000);
+    const [e2Code, cCode, dCode] = await exits("the rerun to complete the sweep", [e2, c, d], 180_000);
     expect(e2Code, report()).toBe(0);
     expect([cCode, dCode], report()).toEqual([0, 0]);
 

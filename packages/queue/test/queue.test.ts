@@ -139,16 +139,20 @@ describe.skipIf(skip !== undefined)("@mnemo/queue on a real redis-server", () =>
     expect(again).toMatchObject({ recorded: ["flaky"], requeued: ["broken"] });
   });
 
-  it("a worker refuses a trial from another commit, leaves it queued and says why", async () => {
+  const refusals: [string, CodeVersion, string][] = [
+    ["another commit", { ...code, commit: "b".repeat(40) }, "it was enqueued from git commit bbbbbbbbbbbb, this worker runs aaaaaaaaaaaa"],
+    ["another config schema", { ...code, schema: "s2" }, "it was enqueued with config schema s2, this worker has s1 (the same commit with other registered methods or plugins?)"],
+  ];
+  it.each(refusals)("a worker refuses a trial from %s, leaves it queued and says why", async (_, other, why) => {
     await queue.obliterate({ force: true });
     const store = memoryStore();
-    const other: CodeVersion = { ...code, commit: "b".repeat(40) };
     await enqueueTrials(queue, [job("/sweeps/version", "old", other)], store);
     let ran = 0;
     const w = startQueueWorker({
       address: parseQueueUrl(redis.url),
       code,
       lockMs: 2000,
+      untilEmpty: true, // a worker that ran the trial would stop with "empty", not hang
       openStore: () => store,
       log: () => {},
       runner: async () => {
@@ -158,11 +162,14 @@ describe.skipIf(skip !== undefined)("@mnemo/queue on a real redis-server", () =>
     });
     const exit = await w.done;
     expect(ran).toBe(0);
+    expect(store.writes).toBe(0);
     expect(exit.reason).toBe("refused");
     expect(exit.message).toBe(
-      `refusing trial old (trial old) of sweep test: it was enqueued from git commit bbbbbbbbbbbb, this worker runs aaaaaaaaaaaa: run the worker from the enqueuer's checkout (git checkout <commit> && npm ci), or re-enqueue the sweep from this one`,
+      `refusing trial old (trial old) of sweep test: ${why}: run the worker from the enqueuer's checkout (git checkout <commit> && npm ci), or re-enqueue the sweep from this one`,
     );
-    expect(await (await queue.getJob("old"))?.getState()).toBe("waiting");
+    const left = await queue.getJob("old");
+    expect(await left?.getState()).toBe("waiting");
+    expect(left?.attemptsMade).toBe(0); // a refusal is not a failed try
   });
 
   it("a lost Redis is reported within the timeout, with what to do", async () => {
