@@ -88,7 +88,8 @@ describe("mnemo sweep", () => {
     } finally {
       process.stdout.write = write;
     }
-    expect(out.join("")).toContain("usage: mnemo sweep <sweep.yaml>");
+    expect(out.join("")).toContain("usage: mnemo sweep [<sweep.yaml>]"); // optional: `--status --queue` takes none
+    expect(out.join("")).toContain("mnemo sweep --status --queue redis://host:6379");
   });
 
   it("rejects a grid key that is not a config key before running anything, at its line in the sweep file", async () => {
