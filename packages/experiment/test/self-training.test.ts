@@ -92,11 +92,6 @@ describe("self_training: config errors at their keys", { timeout: 60_000 }, () =
     expect(err.message).toContain('method.name "finetune" and plugins.0.admit_pseudo_labels: true cannot be combined');
   });
 
-  it("msta is refused with the policies that exist", async () => {
-    const err = await configError(config({ plugins: `${SELF_TRAINING}\n    policy: msta` }));
-    expect(err.path).toBe("plugins.0.policy");
-    expect(err.message).toContain("use threshold or curriculum");
-  });
 });
 
 /** Every object reachable from `root` (own properties, prototypes, getters' values, Map/Set entries). */
@@ -263,6 +258,15 @@ describe("self_training in a run", { timeout: 300_000 }, () => {
     const soft = await runFromConfig({ configFile: config({ plugins: `${SELF_TRAINING}\n    confidence: softmax` }), ...quiet });
     expect(perStep(soft.runDir)[0]?.st_ece_tsim).toBeUndefined();
     expect(soft.result.matrix).not.toEqual(out.result.matrix);
+  });
+
+  it("policy: msta (per-class transductive-bound thresholds) labels a part of U in each task", async () => {
+    const out = await runFromConfig({ configFile: config({ plugins: `${SELF_TRAINING}\n    policy: msta` }), ...quiet });
+    const rows = perStep(out.runDir);
+    for (const t of [0, 1]) {
+      expect(rows[t]?.st_pseudo_labels).toBeGreaterThan(0);
+      expect(rows[t]?.st_pl_precision).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it.each([

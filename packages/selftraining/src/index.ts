@@ -11,7 +11,7 @@ export {
   type ConfidenceName,
   type CalibrationBin,
 } from "./confidence.js";
-export { selectByThreshold, selectByCurriculum, selectPseudoLabels, quantileType7, type PseudoLabelPolicy } from "./policies.js";
+export { selectByThreshold, selectByCurriculum, selectByMsta, mstaThresholds, jointBayesRisk, selectPseudoLabels, quantileType7, type PseudoLabelPolicy } from "./policies.js";
 export {
   ENSEMBLE_PREFIX,
   headPrefix,

@@ -33,9 +33,9 @@ import {
 import { cloneTree, imagesToTensor, lerpTree } from "@mnemo/core/tf";
 import { crossEntropy } from "@mnemo/models";
 import { betaSample, entropyRegulariser, mixInputs, mixupCrossEntropy, priorRegulariser, softCrossEntropy } from "./arazo.js";
-import { argmaxRows, entropyConfidence, softmax, softmaxMargin, softmaxMax, tSimilarity, type ConfidenceName } from "./confidence.js";
+import { argmaxRows, classwiseTSimilarity, entropyConfidence, softmax, softmaxMargin, softmaxMax, tSimilarity, type ConfidenceName } from "./confidence.js";
 import { ensembleLogits, ensembleLoss, ensureEnsembleHeads, isEnsembleKey } from "./ensemble.js";
-import { selectPseudoLabels, type PseudoLabelPolicy } from "./policies.js";
+import { selectByMsta, selectPseudoLabels, type PseudoLabelPolicy } from "./policies.js";
 
 export interface SelfTrainingOptions {
   /** Confidence that selects pseudo-labels; "tsim" adds the ensemble heads. */
@@ -247,6 +247,26 @@ export class SelfTrainingPlugin implements Plugin {
     }
   }
 
+  /**
+   * MSTA on the candidates: votes are the classwise T-similarity (tsim) or g's class probabilities
+   * (the other confidences); the bound's probabilities P are g's softmax at this round (the
+   * reference takes P from the initial supervised model, which is g at the first round).
+   */
+  private mstaPick(s: ReturnType<SelfTrainingPlugin["scoreUnlabelled"]>, candidates: number[]): number[] {
+    const k = s.classes.length;
+    const prob = softmax(s.logits, k);
+    const vote = s.headLogits ? classwiseTSimilarity(s.headLogits, k) : prob;
+    const local = argmaxRows(s.logits, k);
+    const rows = (a: ArrayLike<number>): Float64Array => {
+      const out = new Float64Array(candidates.length * k);
+      candidates.forEach((i, r) => {
+        for (let c = 0; c < k; c++) out[r * k + c] = a[i * k + c] as number;
+      });
+      return out;
+    };
+    return selectByMsta(rows(vote), rows(prob), Int32Array.from(candidates, (i) => local[i] as number), k).selected;
+  }
+
   private labellingRound(event: BatchEvent): void {
     const set = this.unlabelled as UnlabelledSet;
     this.round++;
@@ -254,7 +274,9 @@ export class SelfTrainingPlugin implements Plugin {
     const conf = this.confidenceOf(scores);
     const keep = new Set(this.options.relabel ? [] : Array.from(this.plIndex));
     const candidates = Array.from({ length: set.count }, (_, i) => i).filter((i) => !keep.has(i));
-    const picked = selectPseudoLabels(Float64Array.from(candidates, (i) => conf[i] as number), this.options.policy, this.round).map((j) => candidates[j] as number);
+    const picked = (this.options.policy.kind === "msta" ? this.mstaPick(scores, candidates) : selectPseudoLabels(Float64Array.from(candidates, (i) => conf[i] as number), this.options.policy, this.round)).map(
+      (j) => candidates[j] as number,
+    );
     const index = [...(this.options.relabel ? [] : Array.from(this.plIndex)), ...picked];
     const label = [...(this.options.relabel ? [] : Array.from(this.plLabel)), ...picked.map((i) => scores.predictions[i] as number)];
     this.plIndex = Int32Array.from(index);

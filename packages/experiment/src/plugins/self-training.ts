@@ -27,7 +27,7 @@ export const selfTrainingSchema = z.strictObject({
   policy: z
     .enum(["threshold", "curriculum", "msta"])
     .default("curriculum")
-    .describe("threshold: confidence ≥ theta; curriculum: confidence ≥ its (1 − round·step) quantile (Cascante-Bonilla et al.); msta (the transductive-bound thresholds) is not implemented"),
+    .describe("threshold: confidence ≥ theta; curriculum: confidence ≥ its (1 − round·step) quantile (Cascante-Bonilla et al.); msta: one threshold per class minimising the transductive bound of Feofanov et al. (votes: classwise T-similarity, or g's probabilities)"),
   theta: unit.default(0.7).describe("threshold policy: the fixed θ (Feofanov et al.'s 0.7; the T-similarity paper's θ is not known)"),
   step: z.number().gt(0, "expected a number in (0, 1]").lte(1, "expected a number in (0, 1]").default(0.2).describe("curriculum policy: Δ, the quantile step per round (reference default 0.2)"),
   warmup_epochs: z.number().int().min(0).default(10).describe("Epochs on the labelled images only before the first labelling round (must be < training.epochs)"),
@@ -55,18 +55,18 @@ export type SelfTrainingConfig = z.output<typeof selfTrainingSchema>;
 export const ADMITTING_METHODS: readonly string[] = ["er"];
 
 function policyOf(config: SelfTrainingConfig): PseudoLabelPolicy {
+  if (config.policy === "msta") return { kind: "msta" };
   return config.policy === "threshold" ? { kind: "threshold", theta: config.theta } : { kind: "curriculum", step: config.step };
 }
 
 export const selfTrainingPlugin = definePlugin<typeof selfTrainingSchema, SelfTrainingPlugin>({
   name: "self_training",
-  description: "Self-training with pseudo-labels on unlabelled images (softmax or T-similarity confidence; threshold or curriculum)",
+  description: "Self-training with pseudo-labels on unlabelled images (softmax or T-similarity confidence; threshold, curriculum or msta)",
   schema: selfTrainingSchema,
   check(config, run, at, self) {
     if (!("labels" in run.stream) || !run.stream.labels) {
       throw at(`${self}.name`, "self_training needs unlabelled images: add stream.labels: { fraction: 0.01 } (or { per_class: 10 }) to the stream section");
     }
-    if (config.policy === "msta") throw at(`${self}.policy`, "msta (transductive-bound thresholds) is not implemented; use threshold or curriculum");
     if (config.warmup_epochs >= run.training.epochs) {
       throw at(
         `${self}.warmup_epochs`,
