@@ -117,7 +117,7 @@ function typeCheck(root: string, dir: string, all: Snippet[], checked: Snippet[]
   });
   writeFileSync(
     join(dir, "tsconfig.json"),
-    JSON.stringify({ extends: relative(dir, join(root, "tsconfig.base.json")), compilerOptions: { noEmit: true, noUnusedLocals: false, declaration: false, sourceMap: false }, include: ["*.ts"] }, null, 2),
+    JSON.stringify({ extends: relative(dir, join(root, "tsconfig.base.json")), compilerOptions: { noEmit: true, customConditions: ["@mnemo/source"], noUnusedLocals: false, declaration: false, sourceMap: false }, include: ["*.ts"] }, null, 2),
   );
   const tsc = createRequire(join(root, "package.json")).resolve("typescript/bin/tsc");
   const run = spawnSync(process.execPath, [tsc, "-p", join(dir, "tsconfig.json"), "--pretty", "false"], { cwd: root, encoding: "utf8" });

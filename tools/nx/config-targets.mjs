@@ -22,6 +22,8 @@ export function targetFor(configFile, text) {
     command: `node packages/cli/bin/mnemo.mjs run ${configFile}`,
     options: { cwd: "{workspaceRoot}" },
     cache: false,
+    // The CLI runs its build (dist/): build it and everything it imports first (nx caches builds).
+    dependsOn: ["^build"],
     metadata: { description: leadingComment(text) || `mnemo run ${configFile}` },
   };
 }

@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources in this same process through tsx's loader (a dependency of
-// @mnemo/cli): no build step, and signals (Ctrl-C, kill) reach the run directly.
-import { register } from "tsx/esm/api";
+// The installed CLI runs its built JavaScript (dist/) in this same process, so signals (Ctrl-C,
+// kill) reach the run directly. In the repository, `npm run build` (or any nx target that runs
+// the CLI) builds it first; `npm run mnemo` runs the TypeScript sources instead.
+import { existsSync } from "node:fs";
 
-register();
-const { main } = await import("../src/main.ts");
-const { reportFailure } = await import("../src/failure.ts");
-main(process.argv.slice(2)).then(
+const main = new URL("../dist/main.js", import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write(`mnemo: ${main.pathname} is missing: this checkout of @mnemo/cli is not built. Run \`npm run build\` at the repository root (or \`npm run mnemo -- ...\` to run the sources).\n`);
+  process.exit(2);
+}
+const { main: run } = await import(main.href);
+const { reportFailure } = await import(new URL("../dist/failure.js", import.meta.url).href);
+run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -37,6 +37,31 @@ export function importsOf(text: string): string[] {
   return node.items.map((i) => (i && typeof i === "object" && "value" in i ? String((i as { value: unknown }).value) : String(i)));
 }
 
+const TYPESCRIPT = /\.(c|m)?tsx?$/;
+let typescriptLoader: Promise<void> | undefined;
+
+/**
+ * Imports a user's module. Built JavaScript needs no loader; a TypeScript file (a method written
+ * next to the config) gets tsx's loader registered on first use, only then, so that an installed
+ * CLI runs without a TypeScript loader unless a config asks for one.
+ */
+async function importModule(path: string, configFile: string): Promise<unknown> {
+  const url = pathToFileURL(path).href;
+  try {
+    return await import(url);
+  } catch (err) {
+    if (!TYPESCRIPT.test(path) || (err as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw err;
+  }
+  typescriptLoader ??= import("tsx/esm/api").then(
+    (tsx) => void tsx.register(),
+    () => {
+      throw new ConfigError(`${path} is TypeScript and no TypeScript loader is available; install tsx (npm install tsx) or import the module's built JavaScript`, { file: configFile, path: "imports" });
+    },
+  );
+  await typescriptLoader;
+  return import(url);
+}
+
 /** Imports each module once per registry and lets it register its components. */
 export async function importComponents(specifiers: readonly string[], configFile: string, registry: Registry): Promise<string[]> {
   const done = imported.get(registry) ?? new Set<string>();
@@ -46,7 +71,7 @@ export async function importComponents(specifiers: readonly string[], configFile
     const path = resolveImport(s, configFile);
     resolved.push(path);
     if (done.has(path)) continue;
-    const mod = (await import(pathToFileURL(path).href)) as { register?: (registry: Registry) => void };
+    const mod = (await importModule(path, configFile)) as { register?: (registry: Registry) => void };
     if (typeof mod.register === "function") mod.register(registry);
     done.add(path);
   }

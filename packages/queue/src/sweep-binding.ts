@@ -8,10 +8,9 @@ import { fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ConfigError, TrainingInterrupted } from "@mnemo/core";
 import { configJsonSchema, defaultRegistry, gitInfo, MNEMO_VERSION } from "@mnemo/experiment";
-import { openManifest, type SweepPlan, type Trial, type TrialResult as SweepTrialResult } from "@mnemo/sweep";
+import { childEntry, openManifest, type SweepPlan, type Trial, type TrialResult as SweepTrialResult } from "@mnemo/sweep";
 import type { CodeVersion, StoreOpener, TrialJobData, TrialResult, TrialRunner, TrialStore } from "./types.js";
 import type { FromChild, ToChild } from "./trial-child.js";
 import { schemaHash } from "./version.js";
@@ -70,7 +69,7 @@ export interface SweepRunnerOptions {
   log?: (line: string) => void;
 }
 
-const CHILD = fileURLToPath(new URL("../bin/trial-child.mjs", import.meta.url));
+const CHILD = childEntry(import.meta.url, "trial-child");
 
 /**
  * runTrial for a queued trial, in a child process (trial-child.ts), so that nothing the trial does
@@ -87,7 +86,7 @@ export function sweepRunner(options: SweepRunnerOptions = {}): TrialRunner {
       const trial = job.trial.spec as Trial;
       const env = { ...process.env };
       if (!ownUri && job.tracking?.uri) env.MLFLOW_TRACKING_URI = job.tracking.uri;
-      const child = fork(CHILD, [], { execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"], env });
+      const child = fork(CHILD.file, [], { execArgv: CHILD.execArgv, stdio: ["ignore", "pipe", "pipe", "ipc"], env });
       let outcome: FromChild | undefined;
       let stderrTail = "";
       let pending = "";

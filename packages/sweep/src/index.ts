@@ -22,6 +22,7 @@ export {
 export { runTrial, readTrialResult, trialRunState, TRIAL_TAGS, type RunTrialOptions, type TrialProgress, type TrialRunState } from "./trial.js";
 export { prepareSweepDir, startParentRun, PARENT_DIR, type ParentRun } from "./sweep-dir.js";
 export { summarizeSweepDir, readPlanRecord, planRecord, PLAN_FILE, type PlanRecord, type PointRow, type SweepDirSummary, type MeanStd } from "./summary.js";
+export { childEntry, type ChildEntry } from "./child-entry.js";
 export { runSweep, threadsPerWorker, defaultWorkers, type RunSweepOptions, type SweepOutcome, type SweepEvent, type ParentMessage, type ChildMessage } from "./pool.js";
 export { writeSweepSummary, formatSweepTable, sweepSummaryCsv, sweepSummaryMarkdown, sweepSummaryHtml, sweepPlots, summaryHeader } from "./report.js";
 export { SweepProgress, formatDuration } from "./progress.js";

@@ -1,7 +1,7 @@
 /**
  * runSweep: the sweep on this machine. Without `workers`, trials run one after another in this
  * process (the one-process way); with `workers: N`, N trials at once, each in a child process
- * (bin/trial-worker.mjs) with its own wasm threads setting. Either way, finished trials are
+ * (src/child.ts, forked through `childEntry`) with its own wasm threads setting. Either way, finished trials are
  * skipped (by id, from the manifest and the trial folders), interrupted ones resume from their
  * checkpoint, the trials nest under the sweep's MLflow parent run, and the summary files are
  * written at the end (also after an interruption, for the trials that finished).
@@ -10,9 +10,9 @@ import { fork, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { TrainingInterrupted } from "@mnemo/core";
 import type { Registry } from "@mnemo/experiment";
+import { childEntry } from "./child-entry.js";
 import { openManifest, type TrialResult } from "./manifest.js";
 import type { SweepPlan, Trial } from "./plan.js";
 import { writeSweepSummary } from "./report.js";
@@ -72,7 +72,7 @@ export function defaultWorkers(threads = 1, cores = availableParallelism()): num
   return Math.max(1, Math.floor(cores / Math.max(1, threads)));
 }
 
-const WORKER = fileURLToPath(new URL("../bin/trial-worker.mjs", import.meta.url));
+const WORKER = childEntry(import.meta.url, "child");
 
 /** Runs the plan's unfinished trials and writes the summary. */
 export async function runSweep(plan: SweepPlan, options: RunSweepOptions = {}): Promise<SweepOutcome> {
@@ -173,7 +173,7 @@ export async function runSweep(plan: SweepPlan, options: RunSweepOptions = {}): 
   return { results, failed, interrupted: interrupted || (options.signal?.aborted ?? false), ran };
 }
 
-/** A child process that runs trials one after another (bin/trial-worker.mjs → child.ts). */
+/** A child process that runs trials one after another (child.ts, forked through `childEntry`). */
 class TrialWorker {
   private child?: ChildProcess;
   private ready?: Promise<void>;
@@ -193,7 +193,7 @@ class TrialWorker {
     mkdirSync(logs, { recursive: true });
     this.log = join(logs, `worker-${this.index}.log`);
     const fd = openSync(this.log, "a");
-    const child = fork(WORKER, [], { execArgv: [], stdio: ["ignore", fd, fd, "ipc"], env: { ...process.env, MNEMO_SWEEP_WORKER: String(this.index) } });
+    const child = fork(WORKER.file, [], { execArgv: WORKER.execArgv, stdio: ["ignore", fd, fd, "ipc"], env: { ...process.env, MNEMO_SWEEP_WORKER: String(this.index) } });
     closeSync(fd);
     this.child = child;
     this.live.add(child);
