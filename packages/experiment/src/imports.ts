@@ -38,28 +38,27 @@ export function importsOf(text: string): string[] {
 }
 
 const TYPESCRIPT = /\.(c|m)?tsx?$/;
+/** This module runs from its TypeScript source: a TypeScript loader (tsx, vitest) is active already. */
+const RUNNING_FROM_SOURCE = import.meta.url.endsWith(".ts");
 let typescriptLoader: Promise<void> | undefined;
 
 /**
- * Imports a user's module. Built JavaScript needs no loader; a TypeScript file (a method written
- * next to the config) gets tsx's loader registered on first use, only then, so that an installed
- * CLI runs without a TypeScript loader unless a config asks for one.
+ * Imports a user's module. Built JavaScript needs no loader; for a TypeScript file (a method
+ * written next to the config) the installed library registers tsx's loader first, on first use
+ * only, so that the CLI runs without a TypeScript loader unless a config asks for one. (Registering
+ * after a failed import would not help: Node caches the failure for that URL.)
  */
 async function importModule(path: string, configFile: string): Promise<unknown> {
-  const url = pathToFileURL(path).href;
-  try {
-    return await import(url);
-  } catch (err) {
-    if (!TYPESCRIPT.test(path) || (err as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw err;
+  if (TYPESCRIPT.test(path) && !RUNNING_FROM_SOURCE) {
+    typescriptLoader ??= import("tsx/esm/api").then(
+      (tsx) => void tsx.register(),
+      () => {
+        throw new ConfigError(`${path} is TypeScript and no TypeScript loader is available; install tsx (npm install tsx) or import the module's built JavaScript`, { file: configFile, path: "imports" });
+      },
+    );
+    await typescriptLoader;
   }
-  typescriptLoader ??= import("tsx/esm/api").then(
-    (tsx) => void tsx.register(),
-    () => {
-      throw new ConfigError(`${path} is TypeScript and no TypeScript loader is available; install tsx (npm install tsx) or import the module's built JavaScript`, { file: configFile, path: "imports" });
-    },
-  );
-  await typescriptLoader;
-  return import(url);
+  return import(pathToFileURL(path).href);
 }
 
 /** Imports each module once per registry and lets it register its components. */
