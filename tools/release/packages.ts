@@ -64,30 +64,40 @@ export function packageProblems(pkg: WorkspacePackage, rootVersion: string, root
   const where = `packages/${pkg.dir}/package.json`;
   const problems: string[] = [];
   if (p.private) problems.push(`${where}: "private": true, but every package under packages/ is published`);
-  if (p.version !== rootVersion) problems.push(`${where}: version ${p.version}, the monorepo's is ${rootVersion} (run: npm run release:version -- ${rootVersion})`);
+  if (p.version !== rootVersion)
+    problems.push(`${where}: version ${p.version}, the monorepo's is ${rootVersion} (run: npm run release:version -- ${rootVersion})`);
   for (const field of ["dependencies", "devDependencies", "peerDependencies"] as const) {
     for (const [name, range] of Object.entries(p[field] ?? {})) {
-      if (name.startsWith("@mnemo/") && range !== rootVersion) problems.push(`${where}: ${field}.${name} is "${range}", must be exactly "${rootVersion}"`);
+      if (name.startsWith("@mnemo/") && range !== rootVersion)
+        problems.push(`${where}: ${field}.${name} is "${range}", must be exactly "${rootVersion}"`);
     }
   }
   if (p.license !== "MIT") problems.push(`${where}: license must be "MIT"`);
   if (p.repository?.directory !== `packages/${pkg.dir}`) problems.push(`${where}: repository.directory must be "packages/${pkg.dir}"`);
   if (!p.engines?.node) problems.push(`${where}: engines.node is missing`);
   if (p.sideEffects === undefined) problems.push(`${where}: sideEffects is missing (false unless importing a module does something)`);
-  if (p.publishConfig?.access !== "public") problems.push(`${where}: publishConfig.access must be "public" (scoped packages are private by default)`);
+  if (p.publishConfig?.access !== "public")
+    problems.push(`${where}: publishConfig.access must be "public" (scoped packages are private by default)`);
   if (!p.files?.includes("dist")) problems.push(`${where}: files must include "dist"`);
   if (!p.types?.startsWith("./dist/")) problems.push(`${where}: types must point into ./dist`);
   for (const [key, target] of Object.entries(p.exports ?? {})) {
     const t = target as Record<string, unknown>;
-    if (typeof target !== "object" || !t["@mnemo/source"] || !String(t.types).startsWith("./dist/") || !String(t.import).startsWith("./dist/")) {
+    if (
+      typeof target !== "object" ||
+      !t["@mnemo/source"] ||
+      !String(t.types).startsWith("./dist/") ||
+      !String(t.import).startsWith("./dist/")
+    ) {
       problems.push(`${where}: exports["${key}"] needs "@mnemo/source" (the repo's sources), "types" and "import" (./dist/...) conditions`);
     }
   }
   for (const [name, bin] of Object.entries(p.bin ?? {})) {
-    if (!readFileSync(join(pkg.path, bin), "utf8").includes("../dist/")) problems.push(`${where}: bin ${name} must run the built JS (../dist/...)`);
+    if (!readFileSync(join(pkg.path, bin), "utf8").includes("../dist/"))
+      problems.push(`${where}: bin ${name} must run the built JS (../dist/...)`);
   }
   if (!existsSync(join(pkg.path, "README.md"))) problems.push(`packages/${pkg.dir}/README.md is missing`);
   const license = join(pkg.path, "LICENSE");
-  if (!existsSync(license) || readFileSync(license, "utf8") !== rootLicense) problems.push(`packages/${pkg.dir}/LICENSE must be a copy of the root LICENSE (cp LICENSE packages/${pkg.dir}/)`);
+  if (!existsSync(license) || readFileSync(license, "utf8") !== rootLicense)
+    problems.push(`packages/${pkg.dir}/LICENSE must be a copy of the root LICENSE (cp LICENSE packages/${pkg.dir}/)`);
   return problems;
 }

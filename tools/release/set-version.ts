@@ -33,5 +33,8 @@ const changelogFile = join(repoRoot, "CHANGELOG.md");
 const changelog = readFileSync(changelogFile, "utf8");
 const firstRelease = changelog.indexOf("\n## ");
 const heading = `\n## ${version} (unreleased)\n\n- \n`;
-writeFileSync(changelogFile, firstRelease < 0 ? changelog + heading : changelog.slice(0, firstRelease) + heading + changelog.slice(firstRelease));
+writeFileSync(
+  changelogFile,
+  firstRelease < 0 ? changelog + heading : changelog.slice(0, firstRelease) + heading + changelog.slice(firstRelease),
+);
 console.log(`every package: ${previous} -> ${version}; now run npm install and write the notes under "## ${version}" in CHANGELOG.md`);

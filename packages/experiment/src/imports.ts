@@ -24,7 +24,10 @@ export function resolveImport(specifier: string, configFile: string): string {
   try {
     return createRequire(resolve(base, "noop.js")).resolve(specifier);
   } catch {
-    throw new ConfigError(`cannot find package "${specifier}" from ${base}; install it (npm install ${specifier}) or give a relative path`, { file: configFile, path: "imports" });
+    throw new ConfigError(
+      `cannot find package "${specifier}" from ${base}; install it (npm install ${specifier}) or give a relative path`,
+      { file: configFile, path: "imports" },
+    );
   }
 }
 
@@ -53,7 +56,10 @@ async function importModule(path: string, configFile: string): Promise<unknown> 
     typescriptLoader ??= import("tsx/esm/api").then(
       (tsx) => void tsx.register(),
       () => {
-        throw new ConfigError(`${path} is TypeScript and no TypeScript loader is available; install tsx (npm install tsx) or import the module's built JavaScript`, { file: configFile, path: "imports" });
+        throw new ConfigError(
+          `${path} is TypeScript and no TypeScript loader is available; install tsx (npm install tsx) or import the module's built JavaScript`,
+          { file: configFile, path: "imports" },
+        );
       },
     );
     await typescriptLoader;
