@@ -23,8 +23,9 @@ describe("@mnemo/kernels in a browser", () => {
     const node = await import("../src/index.js");
     const browser = await import("../src/browser.js");
     expect(Object.keys(browser)).toEqual(expect.arrayContaining(Object.keys(node)));
-    const pkg = JSON.parse(readFileSync(join(src, "../package.json"), "utf8")) as { exports: Record<string, Record<string, string>> };
-    expect(pkg.exports["."]?.["browser"]).toBe("./src/browser.ts");
+    const pkg = JSON.parse(readFileSync(join(src, "../package.json"), "utf8")) as { exports: Record<string, { "@mnemo/source": Record<string, string>; browser: string }> };
+    expect(pkg.exports["."]?.["@mnemo/source"]).toEqual({ browser: "./src/browser.ts", default: "./src/index.ts" }); // the repo's sources
+    expect(pkg.exports["."]?.browser).toBe("./dist/browser.js"); // an installed package's build
   });
 
   it("nothing the browser entry loads imports a Node built-in", () => {

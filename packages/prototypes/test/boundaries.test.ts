@@ -29,7 +29,7 @@ describe("package boundaries", () => {
   });
 
   it("package.json exposes the extraction entry point", () => {
-    const pkg = JSON.parse(readFileSync(join(SRC, "../package.json"), "utf8")) as { exports: Record<string, string> };
-    expect(pkg.exports["./extract"]).toBe("./src/extract-features.ts");
+    const pkg = JSON.parse(readFileSync(join(SRC, "../package.json"), "utf8")) as { exports: Record<string, Record<string, string>> };
+    expect(pkg.exports["./extract"]).toEqual({ "@mnemo/source": "./src/extract-features.ts", types: "./dist/extract-features.d.ts", import: "./dist/extract-features.js" });
   });
 });
