@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type ImageSet, SeededRng, treeKeys } from "@mnemo/core";
-import { decodeState, encodeState, mlp } from "@mnemo/models";
-import { adaptOnline, cottaAugment, createAdapter, DomainScorer, meanEntropy, type AdapterConfig, type SourceModel, withoutLabels } from "../src/index.js";
+import { conv4, decodeState, encodeState, mlp } from "@mnemo/models";
+import { adaptOnline, batchNormAffineKeys, cottaAugment, createAdapter, DomainScorer, logitsOf, meanEntropy, type AdapterConfig, type SourceModel, withoutLabels } from "../src/index.js";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -77,6 +77,35 @@ describe("adapters", () => {
     expect(changed({ name: "cotta", threshold: 0 }).length).toBe(treeKeys(source.params).length);
     // The source weights themselves are never modified.
     for (const k of treeKeys(source.params)) expect(Array.from(source.params[k]!.dataSync())).toEqual(before[k]);
+  });
+
+  it("Tent with SGD momentum 0.9 (tent.py's ImageNet optimiser) makes heavy-ball steps on γ, β of a conv net's BatchNorm2d", () => {
+    // conv4 on 16×16×1: four conv → BN2d → ReLU → max-pool blocks; Tent adapts their γ, β only.
+    const backbone = conv4({ inputShape: [16, 16, 1], width: 4 });
+    const { params, state } = backbone.init(new SeededRng(2).stream("init"), 3);
+    const source: SourceModel = { backbone, params, state };
+    const keys = batchNormAffineKeys(params);
+    expect(keys).toHaveLength(8);
+    const lr = 0.01;
+    const x = [0, 1].map((i) => tf.tensor4d(Float32Array.from({ length: 6 * 256 }, () => new SeededRng(200 + i).stream("x").next()), [6, 16, 16, 1]));
+    const grad = (p: Record<string, tf.Tensor>, xi: tf.Tensor4D) =>
+      tf.grads((...ts: tf.Tensor[]) => meanEntropy(logitsOf(source, { ...p, ...Object.fromEntries(keys.map((k, i) => [k, ts[i]!])) }, xi, true)))(keys.map((k) => p[k]!));
+    // By hand: v1 = g1, θ1 = θ0 − lr·v1; v2 = 0.9·v1 + g2 (g2 at θ1), θ2 = θ1 − lr·v2.
+    const g1 = grad(params, x[0]!);
+    const theta1 = { ...params, ...Object.fromEntries(keys.map((k, i) => [k, tf.sub(params[k]!, tf.mul(g1[i]!, lr))])) };
+    const g2 = grad(theta1, x[1]!);
+    const expected = keys.map((k, i) => Array.from(tf.sub(theta1[k]!, tf.mul(tf.add(tf.mul(g1[i]!, 0.9), g2[i]!), lr)).dataSync()));
+    const tent = createAdapter({ name: "tent", lr, optimizer: { name: "sgd", momentum: 0.9 } }, source, new SeededRng(0));
+    tent.step(x[0]!);
+    tent.step(x[1]!);
+    const adapted = (tent.state() as { params: Record<string, tf.Tensor> }).params;
+    expect(Object.keys(adapted).sort()).toEqual(keys);
+    keys.forEach((k, i) => {
+      const got = Array.from(adapted[k]!.dataSync());
+      got.forEach((v, j) => expect(v).toBeCloseTo(expected[i]![j]!, 5));
+    });
+    // It moved: the step is not a no-op.
+    expect(keys.some((k) => Array.from(adapted[k]!.dataSync()).some((v, j) => v !== params[k]!.dataSync()[j]))).toBe(true);
   });
 
   it("Tent refuses a backbone without batch norm", () => {
