@@ -1,7 +1,8 @@
 /**
  * The evaluation-time adaptation phase of a run (`adaptation:`): after training, every adapter
  * starts from the trained (source) model and runs online over the shifted domains (reference
- * §2.1: each batch predicted before adapting on it, no reset between domains, `repeat` passes).
+ * §2.1: each batch predicted before adapting on it, no reset between domains, `repeat` passes;
+ * an adapter with `reset: domain` goes back to the source model at every domain boundary instead).
  * Only images reach the adapters; the labels stay with the scorer. After each domain the phase
  * logs the domain's error, and checkpoints the adapter state, the scores and the RNG streams in
  * `<runDir>/checkpoint-adaptation/`, so `--resume` continues at the next domain bit-identically.
@@ -37,6 +38,8 @@ export interface AdapterResult {
   /** Unique label: the adapter's name, with its index when a name repeats. */
   label: string;
   name: string;
+  /** `domain`: back to the source model at every domain boundary (an oracle); `never`: continual. */
+  reset: "never" | "domain";
   correct: number[];
   total: number[];
   summary: OnlineErrorSummary;
@@ -74,8 +77,14 @@ export function adapterConfig(section: AdapterSection): AdapterConfig {
   }
 }
 
+/** An adapter's name, with `-reset` when it goes back to the source model at every domain boundary. */
+function adapterKind(section: AdapterSection): string {
+  return "reset" in section && section.reset === "domain" ? `${section.name}-reset` : section.name;
+}
+
 export function adapterLabels(sections: readonly AdapterSection[]): string[] {
-  return sections.map((s, i) => (sections.filter((o) => o.name === s.name).length > 1 ? `${s.name}${i}` : s.name));
+  const kinds = sections.map(adapterKind);
+  return kinds.map((k, i) => (kinds.filter((o) => o === k).length > 1 ? `${k}${i}` : k));
 }
 
 /** Names of the stream's domains (a stream may name its tasks), else domain0, domain1, ... */
@@ -142,10 +151,16 @@ export async function runAdaptationPhase(args: AdaptationPhaseArgs): Promise<Ada
   for (let i = progress.adapter; i < a.adapters.length; i++) {
     const label = labels[i] as string;
     const section = a.adapters[i] as AdapterSection;
-    const adapter = createAdapterAt(section, args, label, i);
+    const resetsAtDomains = "reset" in section && section.reset === "domain";
+    let adapter = createAdapterAt(section, args, label, i);
     try {
-      if (i === progress.adapter && progress.cell > 0 && savedAdapter !== null) adapter.loadState(savedAdapter);
+      if (i === progress.adapter && progress.cell > 0 && savedAdapter !== null && !resetsAtDomains) adapter.loadState(savedAdapter);
       for (let k = i === progress.adapter ? progress.cell : 0; k < cells.length; k++) {
+        if (resetsAtDomains && k > 0) {
+          // Every cell is a new domain: start again from the source weights and a fresh optimiser.
+          adapter.dispose();
+          adapter = createAdapterAt(section, args, label, i);
+        }
         const d = k % D;
         const test = await args.stream.testSet(d);
         const target = withoutLabels(test, a.limit_per_domain);
@@ -181,6 +196,7 @@ export async function runAdaptationPhase(args: AdaptationPhaseArgs): Promise<Ada
   const adapters = a.adapters.map((s, i) => ({
     label: labels[i] as string,
     name: s.name,
+    reset: "reset" in s ? s.reset : "never",
     correct: progress.correct[i] as number[],
     total: progress.total[i] as number[],
     summary: onlineErrorSummary(progress.correct[i] as number[], progress.total[i] as number[], D),
@@ -229,13 +245,13 @@ export function writeAdaptationOutputs(dir: string, result: AdaptationResult): v
 /** The `adaptation` section of metrics.json (also adaptation.json). */
 export function adaptationReport(result: AdaptationResult): Record<string, unknown> {
   return {
-    protocol: { batch_size: result.batchSize, passes: result.passes, images_per_domain: result.imagesPerDomain, online: "each batch predicted before adapting on it; no reset between domains" },
+    protocol: { batch_size: result.batchSize, passes: result.passes, images_per_domain: result.imagesPerDomain, online: "each batch predicted before adapting on it; no reset between domains, except for an adapter with reset: domain" },
     domains: result.domains,
     cells: result.cells,
     adapters: Object.fromEntries(
       result.adapters.map((r) => [
         r.label,
-        { name: r.name, error: r.summary.errors, mean_error: r.summary.meanError, ...(result.passes > 1 ? { pass_mean_error: r.summary.passMeanErrors } : {}), correct: r.correct, total: r.total },
+        { name: r.name, reset: r.reset, error: r.summary.errors, mean_error: r.summary.meanError, ...(result.passes > 1 ? { pass_mean_error: r.summary.passMeanErrors } : {}), correct: r.correct, total: r.total },
       ]),
     ),
     definitions: TTA_METRIC_DEFINITIONS,

@@ -38,13 +38,18 @@ const schedule = z.discriminatedUnion("name", [
 ]);
 
 const adaptOptimizer = z.discriminatedUnion("name", [sgd, adam]).describe("Optimizer of the adapted parameters (reference: Adam, β (0.9, 0.999), wd 0)").prefault({ name: "adam" });
+const adapterReset = z
+  .enum(["never", "domain"])
+  .default("never")
+  .describe("never: continual, one model over the whole stream (Tent-continual, CoTTA); domain: back to the source model at every domain boundary (Tent-online* of the CoTTA paper, the Tent paper's own protocol: an oracle, since it is told where domains change)");
 const adapterSchema = z.discriminatedUnion("name", [
   z.strictObject({ name: z.literal("source").describe("No adaptation: the source model with its BN running statistics") }),
   z.strictObject({ name: z.literal("bn").describe("BN-statistics adaptation: every batch normalised with its own mean and biased variance; no parameter changes") }),
   z.strictObject({
-    name: z.literal("tent").describe("Tent: one step of entropy minimisation per batch on the BN affine γ, β (batch statistics); never reset"),
+    name: z.literal("tent").describe("Tent: one step of entropy minimisation per batch on the BN affine γ, β (batch statistics)"),
     lr: positiveNumber().default(1e-3).describe("Learning rate (reference CIFAR: 1e-3)"),
     optimizer: adaptOptimizer,
+    reset: adapterReset,
   }),
   z.strictObject({
     name: z.literal("cotta").describe("CoTTA: EMA teacher, augmentation-averaged pseudo-labels when the source's confidence is under the threshold, stochastic restore to the source weights"),
@@ -55,6 +60,7 @@ const adapterSchema = z.discriminatedUnion("name", [
     threshold: z.number().min(0).max(1.01).default(0.92).describe("Confidence threshold p_th: below it (mean over the batch of the source model's max softmax), the teacher's target is the augmentation average (reference CIFAR10-C 0.92)"),
     augmentations: positiveInt().max(1024).default(32).describe("Augmented copies N averaged for the target (reference 32)"),
     flip: z.number().min(0).max(1).default(0.5).describe("Horizontal-flip probability of the augmentation (reference CIFAR 0.5)"),
+    reset: adapterReset,
   }),
 ]);
 

@@ -14,7 +14,7 @@ const out = mkdtempSync(join(tmpdir(), "mnemo-adapt-"));
 
 const mnist = (angles: number[], limit: { train: number; test: number }) => ({ kind: "domain-incremental", dataset: { name: "mnist" }, transform: { type: "rotated", angles }, limit_per_class: limit });
 
-function config(dir: string, patch: Record<string, unknown> = {}) {
+function config(dir: string, patch: Record<string, unknown> = {}, adaptation: Record<string, unknown> = {}) {
   return experimentConfig({
     name: "adapt",
     seed: 3,
@@ -26,14 +26,15 @@ function config(dir: string, patch: Record<string, unknown> = {}) {
       stream: mnist([40, 80], { train: 1, test: 8 }),
       batch_size: 20,
       adapters: [{ name: "bn" }, { name: "tent" }, { name: "cotta", augmentations: 2, threshold: 1.01, restore: 0.1 }],
+      ...adaptation,
     },
     output: { dir: join(out, dir) },
     ...patch,
   });
 }
 
-async function run(dir: string, options: { resume?: string; stopAfterAdaptationDomains?: number } = {}) {
-  const built = await buildExperiment(config(dir), { quiet: true, log: () => {} });
+async function run(dir: string, options: { resume?: string; stopAfterAdaptationDomains?: number } = {}, adaptation: Record<string, unknown> = {}) {
+  const built = await buildExperiment(config(dir, {}, adaptation), { quiet: true, log: () => {} });
   const tracker = new MemoryTracker();
   return { ...(await runBuiltExperiment(built, { tracker, handleSignals: false, log: () => {}, ...options })), tracker };
 }
@@ -65,6 +66,25 @@ describe("adaptation phase", () => {
     await expect(run("stopped", { resume: dir, stopAfterAdaptationDomains: 2 })).rejects.toThrow(AdaptationInterrupted);
     const resumed = await run("stopped", { resume: dir });
     expect(report(resumed.runDir)).toEqual(reference);
+  });
+
+  it("reset: domain starts every domain from the source model (Tent-online*), also after a resume", async () => {
+    // The same domain three times, and a step large enough that continual Tent drifts: with the
+    // reset, each repetition is predicted exactly as the first; without it, it is not.
+    const adapters = { stream: mnist([0, 0, 0], { train: 1, test: 8 }), adapters: [{ name: "tent", reset: "domain", lr: 0.05 }, { name: "tent", lr: 0.05 }] };
+    const both = await run("reset", {}, adapters);
+    const r = report(both.runDir);
+    expect(Object.keys(r)).toEqual(["tent-reset", "tent"]);
+    expect(r["tent-reset"].reset).toBe("domain");
+    expect(r.tent.reset).toBe("never");
+    expect(r["tent-reset"].correct).toEqual(Array(3).fill(r["tent-reset"].correct[0]));
+    expect(r.tent.correct[0]).toBe(r["tent-reset"].correct[0]);
+    expect(r.tent.correct.slice(1)).not.toEqual([r.tent.correct[0], r.tent.correct[0]]);
+
+    await expect(run("reset-stopped", { stopAfterAdaptationDomains: 2 }, adapters)).rejects.toThrow(AdaptationInterrupted);
+    const exp = join(out, "reset-stopped", "adapt");
+    const resumed = await run("reset-stopped", { resume: join(exp, readdirSync(exp)[0] as string) }, adapters);
+    expect(report(resumed.runDir)).toEqual(r);
   });
 
   it("config errors name the key", async () => {
