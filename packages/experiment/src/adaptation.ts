@@ -77,9 +77,14 @@ export function adapterConfig(section: AdapterSection): AdapterConfig {
   }
 }
 
+/** `domain` when the adapter goes back to the source model at every domain boundary (source and bn have nothing to reset). */
+function adapterReset(section: AdapterSection): AdapterResult["reset"] {
+  return "reset" in section ? section.reset : "never";
+}
+
 /** An adapter's name, with `-reset` when it goes back to the source model at every domain boundary. */
 function adapterKind(section: AdapterSection): string {
-  return "reset" in section && section.reset === "domain" ? `${section.name}-reset` : section.name;
+  return adapterReset(section) === "domain" ? `${section.name}-reset` : section.name;
 }
 
 export function adapterLabels(sections: readonly AdapterSection[]): string[] {
@@ -151,12 +156,14 @@ export async function runAdaptationPhase(args: AdaptationPhaseArgs): Promise<Ada
   for (let i = progress.adapter; i < a.adapters.length; i++) {
     const label = labels[i] as string;
     const section = a.adapters[i] as AdapterSection;
-    const resetsAtDomains = "reset" in section && section.reset === "domain";
+    const resetsAtDomains = adapterReset(section) === "domain";
+    const firstCell = i === progress.adapter ? progress.cell : 0;
     let adapter = createAdapterAt(section, args, label, i);
     try {
-      if (i === progress.adapter && progress.cell > 0 && savedAdapter !== null && !resetsAtDomains) adapter.loadState(savedAdapter);
-      for (let k = i === progress.adapter ? progress.cell : 0; k < cells.length; k++) {
-        if (resetsAtDomains && k > 0) {
+      // A resetting adapter's checkpoint holds no state: it starts the next domain from the source anyway.
+      if (firstCell > 0 && savedAdapter !== null) adapter.loadState(savedAdapter);
+      for (let k = firstCell; k < cells.length; k++) {
+        if (resetsAtDomains && k > firstCell) {
           // Every cell is a new domain: start again from the source weights and a fresh optimiser.
           adapter.dispose();
           adapter = createAdapterAt(section, args, label, i);
@@ -179,7 +186,7 @@ export async function runAdaptationPhase(args: AdaptationPhaseArgs): Promise<Ada
         args.log(`adaptation ${label.padEnd(6)} ${cells[k]}: error ${scorer.error.toFixed(2)}% (${scorer.total} images)`);
         const last = k === cells.length - 1;
         progress = { ...progress, adapter: last ? i + 1 : i, cell: last ? 0 : k + 1 };
-        saveProgress(ckptDir, args, progress, last ? null : adapter.state());
+        saveProgress(ckptDir, args, progress, last || resetsAtDomains ? null : adapter.state());
         stepsHere++;
         if (args.stopAfterDomains !== undefined && stepsHere >= args.stopAfterDomains && !(last && i === a.adapters.length - 1)) {
           throw new AdaptationInterrupted(args.lastTask, k + 1);
@@ -196,7 +203,7 @@ export async function runAdaptationPhase(args: AdaptationPhaseArgs): Promise<Ada
   const adapters = a.adapters.map((s, i) => ({
     label: labels[i] as string,
     name: s.name,
-    reset: "reset" in s ? s.reset : "never",
+    reset: adapterReset(s),
     correct: progress.correct[i] as number[],
     total: progress.total[i] as number[],
     summary: onlineErrorSummary(progress.correct[i] as number[], progress.total[i] as number[], D),
