@@ -87,7 +87,10 @@ describe("adapters", () => {
     const keys = batchNormAffineKeys(params);
     expect(keys).toHaveLength(8);
     const lr = 0.01;
-    const x = [0, 1].map((i) => tf.tensor4d(Float32Array.from({ length: 6 * 256 }, () => new SeededRng(200 + i).stream("x").next()), [6, 16, 16, 1]));
+    const x = [0, 1].map((i) => {
+      const pixels = new SeededRng(200 + i).stream("x");
+      return tf.tensor4d(Float32Array.from({ length: 6 * 256 }, () => pixels.next()), [6, 16, 16, 1]);
+    });
     const grad = (p: Record<string, tf.Tensor>, xi: tf.Tensor4D) =>
       tf.grads((...ts: tf.Tensor[]) => meanEntropy(logitsOf(source, { ...p, ...Object.fromEntries(keys.map((k, i) => [k, ts[i]!])) }, xi, true)))(keys.map((k) => p[k]!));
     // By hand: v1 = g1, θ1 = θ0 − lr·v1; v2 = 0.9·v1 + g2 (g2 at θ1), θ2 = θ1 − lr·v2.
