@@ -79,6 +79,26 @@ const trialRuns = (dir: string, id: string): string[] => {
   return existsSync(runs) ? readdirSync(runs).filter((n) => existsSync(join(runs, n, "run.json"))) : [];
 };
 
+/**
+ * Resolves once no process of group `pgid` still runs (zombies count as gone: an orphaned worker
+ * stays one here, where PID 1 does not reap). Off Linux, resolves at once.
+ */
+async function groupGone(pgid: number): Promise<void> {
+  if (process.platform !== "linux") return;
+  const running = (): boolean =>
+    readdirSync("/proc").some((p) => {
+      if (!/^\d+$/.test(p)) return false;
+      try {
+        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return Number(pgrp) === pgid && state !== "Z" && state !== "X";
+      } catch {
+        return false; // exited while we looked
+      }
+    });
+  for (let i = 0; i < 1000 && running(); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** Kills the sweep's process group once `ready(dir)` holds (polled), or fails after the sweep ended by itself. */
 function killWhen(dir: string, ready: () => boolean): Promise<{ killed: boolean; stderr: string }> {
   const child = spawn(process.execPath, [bin, "sweep", sweepFile, "--dir", dir, "--quiet", "--workers", "1"], { cwd: work, env: env("mlruns-killed"), detached: true, stdio: ["ignore", "ignore", "pipe"] });
@@ -94,7 +114,8 @@ function killWhen(dir: string, ready: () => boolean): Promise<{ killed: boolean;
     }, 10);
     child.on("exit", () => {
       clearInterval(timer);
-      done({ killed, stderr });
+      // The sweep is reaped; its trial worker may still be on its way out. Rerun once it is gone.
+      void groupGone(child.pid as number).then(() => done({ killed, stderr }));
     });
   });
 }

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statS
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { MnemoError } from "@mnemo/core";
-import { writeFileAtomic } from "@mnemo/tracking";
+import { processAlive, writeFileAtomic } from "@mnemo/tracking";
 import type { SweepPlan, Trial } from "./plan.js";
 import type { SweepValue } from "./spec.js";
 
@@ -80,15 +80,6 @@ export class ManifestError extends MnemoError {
 const sleepSync = (ms: number): void => {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM";
-  }
-}
 
 /** The manifest of one sweep directory. Safe to use from several processes at once. */
 export class Manifest {
@@ -248,7 +239,7 @@ export class Manifest {
   private lockIsStale(): boolean {
     try {
       const holder = JSON.parse(readFileSync(this.lockFile, "utf8")) as { pid?: number; host?: string };
-      if (holder.host === hostname() && typeof holder.pid === "number" && !alive(holder.pid)) return true;
+      if (holder.host === hostname() && typeof holder.pid === "number" && !processAlive(holder.pid)) return true;
       return Date.now() - statSync(this.lockFile).mtimeMs > LOCK_STALE_MS;
     } catch {
       return false; // half-written by its holder, or just released: look again

@@ -34,6 +34,7 @@ export { JournalTracker, JournalSender, type JournalTrackerOptions, type Journal
 export { FileStoreDestination, RestDestination, destinationFor, type RunDestination, type SendUnit } from "./destinations.js";
 export { redactUri, redactSecrets, uriCredentials } from "./redact.js";
 export { writeFileAtomic } from "./atomic.js";
+export { processAlive } from "./process-alive.js";
 export { MlflowFileStore, DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME, type FileStoreOptions, type FileRunInfo } from "./file-store.js";
 export { FileTracker, type FileTrackerOptions } from "./file-tracker.js";
 export { createTracker, resolveTrackingTarget, type CreateTrackerOptions, type TrackingTarget } from "./factory.js";

@@ -18,6 +18,7 @@ import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, re
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { TrackingError } from "@mnemo/core/errors";
+import { processAlive } from "./process-alive.js";
 import { decodeMetricValue, encodeMetricValue } from "./rest-client.js";
 import type { MlflowRunStatus } from "./types.js";
 
@@ -312,7 +313,7 @@ export class JournalLock {
     }
     if (info.host !== hostname()) return { state: "foreign", info };
     if (info.pid === process.pid) return { state: "live", info };
-    return { state: isAlive(info.pid) ? "live" : "stale", info };
+    return { state: processAlive(info.pid) ? "live" : "stale", info };
   }
 
   /** Takes the lock; returns whether a stale one was broken (the previous writer died). */
@@ -355,15 +356,5 @@ export class JournalLock {
     } catch {
       // Already gone or replaced: nothing of ours to release.
     }
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
