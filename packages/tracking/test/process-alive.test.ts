@@ -5,7 +5,7 @@
  * the killed trial's run ("in use by mnemo run").
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -19,21 +19,46 @@ beforeEach(() => {
 });
 afterEach(() => tmp.cleanup());
 
-const state = (pid: number): string => {
+/** Field `i` after the command name of /proc/<pid>/stat: 0 the state letter, 1 the parent pid. */
+const state = (pid: number, i = 0): string => {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[i] as string;
 };
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /**
- * A zombie whose parent never waits: `sh` starts `sleep` in the background, prints its pid and
- * execs into a process that never reaps it. Resolves with the zombie's pid and a way to end both.
+ * A zombie whose parent never waits: `sh` starts `sleep` in the background and execs into another
+ * `sleep`, which never reaps it. The child is killed only once the exec happened (a shell still
+ * running could reap it). Resolves with the zombie's pid and a way to end both.
  */
 async function zombie(): Promise<{ pid: number; end: () => void }> {
-  const parent = spawn("sh", ["-c", "sleep 60 & echo $!; exec sleep 60"], { stdio: ["ignore", "pipe", "ignore"] });
-  const pid = await new Promise<number>((done) => parent.stdout.once("data", (d: Buffer) => done(Number(d.toString().trim()))));
+  const parent = spawn("sh", ["-c", "sleep 60 & exec sleep 61"], { stdio: "ignore" });
+  const ppid = parent.pid as number;
+  const execed = (): boolean => {
+    try {
+      return readFileSync(`/proc/${ppid}/cmdline`, "utf8") === "sleep\u000061\u0000";
+    } catch {
+      return false;
+    }
+  };
+  const childOf = (): number | undefined => {
+    for (const p of readdirSync("/proc")) {
+      if (!/^\d+$/.test(p)) continue;
+      try {
+        if (state(Number(p), 1) === String(ppid)) return Number(p);
+      } catch {
+        // exited while we looked
+      }
+    }
+    return undefined;
+  };
+  let pid: number | undefined;
+  for (let i = 0; i < 1000 && !(execed() && (pid = childOf()) !== undefined); i++) await sleep(10);
+  if (pid === undefined) throw new Error("the background sleep never started");
   expect(processAlive(pid)).toBe(true);
   process.kill(pid, "SIGKILL");
-  for (let i = 0; i < 500 && state(pid) !== "Z"; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && state(pid) !== "Z"; i++) await sleep(10);
   return { pid, end: () => parent.kill("SIGKILL") };
 }
 
