@@ -4,7 +4,7 @@
  * (augmentations work there) and normalise them here before every forward pass.
  */
 import * as tf from "@tensorflow/tfjs";
-import { disposeTree, type Backbone, type ParamTree } from "@mnemo/core";
+import type { Backbone, ParamTree } from "@mnemo/core";
 
 export interface SourceModel {
   backbone: Backbone;
@@ -26,14 +26,13 @@ export function normalizeInput(x: tf.Tensor4D, normalization: SourceModel["norma
  * Logits of `params` on pixels `x`. `batchStats`: BN normalises with this batch's own mean and
  * biased variance (train mode); the running statistics the backbone returns are dropped (never
  * used again, as in norm.py/tent.py/cotta.py). Otherwise the source's running statistics.
+ * Every intermediate of the forward is freed here, so a caller outside `tf.tidy` leaks nothing
+ * (CoTTA's anchor and teacher forwards once leaked every activation: 73 MB a batch on Conv-4, which
+ * filled the 4 GiB wasm heap within a few domains and then stalled the run). Inside a gradient
+ * function this is still differentiable: tfjs keeps what the backward pass needs.
  */
 export function logitsOf(model: SourceModel, params: ParamTree, x: tf.Tensor4D, batchStats: boolean): tf.Tensor2D {
-  const input = normalizeInput(x, model.normalization);
-  const out = model.backbone.apply(params, input, { training: batchStats, state: model.state });
-  disposeTree(out.state);
-  if (input !== x) input.dispose();
-  out.features.dispose();
-  return out.logits;
+  return tf.tidy(() => model.backbone.apply(params, normalizeInput(x, model.normalization), { training: batchStats, state: model.state }).logits);
 }
 
 /** Keys of the BN affine parameters (γ, β): what Tent adapts. */
