@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { redisSkipReason, startTestRedis, type TestRedis } from "@mnemo/queue/testing";
+import { groupRunning } from "./process-group.js";
 
 const skip = redisSkipReason();
 if (skip) console.warn(`queue-workers e2e skipped: ${skip}`);
@@ -123,15 +124,8 @@ async function exits(what: string, ps: Proc[], ms: number): Promise<(number | nu
   }
 }
 
-/** Whether any process of `p`'s group (the mnemo process, its trial processes) is alive. */
-function groupAlive(p: Proc): boolean {
-  try {
-    process.kill(-(p.child.pid as number), 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether any process of `p`'s group (the mnemo process, its trial processes) still runs. */
+const groupAlive = (p: Proc): boolean => groupRunning(p.child.pid as number);
 function killGroup(p: Proc): void {
   try {
     process.kill(-(p.child.pid as number), "SIGKILL");

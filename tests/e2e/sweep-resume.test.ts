@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { groupRunning } from "./process-group.js";
 
 const root = resolve(import.meta.dirname, "../..");
 const bin = join(root, "packages/cli/bin/mnemo.mjs");
@@ -79,26 +80,6 @@ const trialRuns = (dir: string, id: string): string[] => {
   return existsSync(runs) ? readdirSync(runs).filter((n) => existsSync(join(runs, n, "run.json"))) : [];
 };
 
-/**
- * Resolves once no process of group `pgid` still runs (zombies count as gone: an orphaned worker
- * stays one here, where PID 1 does not reap). Off Linux, resolves at once.
- */
-async function groupGone(pgid: number): Promise<void> {
-  if (process.platform !== "linux") return;
-  const running = (): boolean =>
-    readdirSync("/proc").some((p) => {
-      if (!/^\d+$/.test(p)) return false;
-      try {
-        const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return Number(pgrp) === pgid && state !== "Z" && state !== "X";
-      } catch {
-        return false; // exited while we looked
-      }
-    });
-  for (let i = 0; i < 1000 && running(); i++) await new Promise((r) => setTimeout(r, 10));
-}
-
 /** Kills the sweep's process group once `ready(dir)` holds (polled), or fails after the sweep ended by itself. */
 function killWhen(dir: string, ready: () => boolean): Promise<{ killed: boolean; stderr: string }> {
   const child = spawn(process.execPath, [bin, "sweep", sweepFile, "--dir", dir, "--quiet", "--workers", "1"], { cwd: work, env: env("mlruns-killed"), detached: true, stdio: ["ignore", "ignore", "pipe"] });
@@ -115,7 +96,10 @@ function killWhen(dir: string, ready: () => boolean): Promise<{ killed: boolean;
     child.on("exit", () => {
       clearInterval(timer);
       // The sweep is reaped; its trial worker may still be on its way out. Rerun once it is gone.
-      void groupGone(child.pid as number).then(() => done({ killed, stderr }));
+      void (async () => {
+        for (let i = 0; i < 1000 && groupRunning(child.pid as number); i++) await new Promise((r) => setTimeout(r, 10));
+        done({ killed, stderr });
+      })();
     });
   });
 }

@@ -16,18 +16,22 @@ export function processAlive(pid: number): boolean {
     // EPERM: it exists and belongs to someone else.
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
-  const state = procState(pid);
-  return state !== "Z" && state !== "X" && state !== "x";
+  const stat = procStat(pid);
+  return stat === undefined || !hasExited(stat.state);
 }
 
-/** The state letter of /proc/<pid>/stat, or undefined without procfs. */
-function procState(pid: number): string | undefined {
+/** Whether a /proc state letter is that of a process that exited but is still in the table (Z, X). */
+export const hasExited = (state: string): boolean => state === "Z" || state === "X" || state === "x";
+
+/** The fields of /proc/<pid>/stat that process checks read; undefined without procfs or once the pid is gone. */
+export function procStat(pid: number): { state: string; ppid: number; pgrp: number } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   } catch {
     return undefined;
   }
-  // "pid (comm) S ...": comm may hold spaces and parentheses, so read after the last ")".
-  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) || undefined;
+  // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
+  const [state = "", ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { state, ppid: Number(ppid), pgrp: Number(pgrp) };
 }

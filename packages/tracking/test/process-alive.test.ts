@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { JOURNAL_LOCK, JournalLock } from "../src/journal.js";
-import { processAlive } from "../src/process-alive.js";
+import { processAlive, procStat } from "../src/process-alive.js";
 import { tempDir } from "./helpers.js";
 
 let tmp: ReturnType<typeof tempDir>;
@@ -18,12 +18,6 @@ beforeEach(() => {
   tmp = tempDir("mnemo-alive-");
 });
 afterEach(() => tmp.cleanup());
-
-/** Field `i` after the command name of /proc/<pid>/stat: 0 the state letter, 1 the parent pid. */
-const state = (pid: number, i = 0): string => {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[i] as string;
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -43,22 +37,16 @@ async function zombie(): Promise<{ pid: number; end: () => void }> {
     }
   };
   const childOf = (): number | undefined => {
-    for (const p of readdirSync("/proc")) {
-      if (!/^\d+$/.test(p)) continue;
-      try {
-        if (state(Number(p), 1) === String(ppid)) return Number(p);
-      } catch {
-        // exited while we looked
-      }
-    }
-    return undefined;
+    const p = readdirSync("/proc").find((p) => /^\d+$/.test(p) && procStat(Number(p))?.ppid === ppid);
+    return p === undefined ? undefined : Number(p);
   };
   let pid: number | undefined;
   for (let i = 0; i < 1000 && !(execed() && (pid = childOf()) !== undefined); i++) await sleep(10);
   if (pid === undefined) throw new Error("the background sleep never started");
   expect(processAlive(pid)).toBe(true);
   process.kill(pid, "SIGKILL");
-  for (let i = 0; i < 500 && state(pid) !== "Z"; i++) await sleep(10);
+  for (let i = 0; i < 500 && procStat(pid)?.state !== "Z"; i++) await sleep(10);
+  expect(procStat(pid)?.state, "the killed sleep stays a zombie").toBe("Z");
   return { pid, end: () => parent.kill("SIGKILL") };
 }
 
@@ -72,7 +60,7 @@ describe.skipIf(process.platform !== "linux")("processAlive", () => {
   it("calls a killed, unreaped process dead although kill(pid, 0) still finds it", async () => {
     const z = await zombie();
     try {
-      expect(state(z.pid)).toBe("Z");
+      expect(procStat(z.pid)?.state).toBe("Z");
       expect(() => process.kill(z.pid, 0)).not.toThrow(); // what the old check went by
       expect(processAlive(z.pid)).toBe(false);
     } finally {
