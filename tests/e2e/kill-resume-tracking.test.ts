@@ -7,7 +7,9 @@
  * run (timing and cost metrics aside), and the accuracy matrix must be bit-identical.
  *
  * The child (fixtures/kill-child.ts) blocks at the chosen progress report until the SIGKILL
- * arrives, so each kill lands exactly there on a machine of any speed.
+ * arrives, so each kill lands exactly there on a machine of any speed. It has no assertions of
+ * its own; it fails by exit code (3: not killed in time, 4: a kill or pause point never reached),
+ * which `runChild` turns into a failed test, and the last test checks that exit 4 does.
  *
  * The file-store test kills at 10 points: 4 fixed and the rest seeded random ones (MNEMO_KILL_POINTS=<n>
  * draws n instead, MNEMO_KILL_SEED picks the seed); the server test kills twice, at points of its own.
@@ -340,6 +342,14 @@ describe("SIGKILL at lifecycle points, then --resume / mnemo sync: one complete 
     expect(old?.info.status).toBe("FAILED");
     expect(old?.tags["mnemo.failure"]).toMatch(/killed or crashed/);
     expect(JSON.parse(readFileSync(join(crashed, "run.json"), "utf8")).status).toBe("FAILED");
+  }, 120_000);
+
+  // The child's own guard: a kill or pause point the run never reaches (task 9 of a 5-task run)
+  // must fail the scenario, not let it pass without its kill.
+  it("the child fails, naming them, when a kill or pause point is never reached", async () => {
+    const overrides = [`output.dir=${join(work, "unreached")}`, "training.max_steps_per_task=2"];
+    const child = runChild({ overrides, kill: { phase: "train", task: 9 }, pauses: [{ phase: "evaluate", task: 7 }] }, { MLFLOW_TRACKING_URI: join(work, "unreached-mlruns") });
+    await expect(child).rejects.toThrow(/child exited 4 .*without reaching \{"phase":"train","task":9\}, \{"phase":"evaluate","task":7\}/s);
   }, 120_000);
 });
 
